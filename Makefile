@@ -1,0 +1,57 @@
+# matcher: `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+PYTEST_WORKERS ?= 2
+
+.DEFAULT_GOAL := help
+.PHONY: help run test test-sqlite test-postgres lint fmt bench loadtest system-deps translations clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-15s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || scripts/install-system-deps.sh python
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	@touch $@ $(VENV)/.runtime-installed
+
+translations: $(VENV)/.runtime-installed ## Compile the message catalogues (.po -> .mo)
+	@if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then $(BIN)/pybabel -q compile -d translations; fi
+
+run: $(VENV)/.runtime-installed translations ## Install what is needed and serve on http://127.0.0.1:$(PORT) (SQLite)
+	$(BIN)/flask --app wsgi db upgrade
+	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
+
+system-deps: ## Debian's chromium and postgresql, where missing
+	scripts/install-system-deps.sh chromium postgresql
+
+test: $(VENV)/.dev-installed translations system-deps ## Install everything and run every test, on SQLite then PostgreSQL
+	scripts/run-tests.sh
+
+test-sqlite: $(VENV)/.dev-installed translations ## The suite on SQLite only (quick local loop)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -q
+
+lint: $(VENV)/.dev-installed ## ruff check, ruff format --check, bandit
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/bandit -q -r matcher -lll
+
+fmt: $(VENV)/.dev-installed ## Format and auto-fix the code
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(VENV)/.dev-installed ## Benchmarks: print the figures quoted in README's Performance section
+	$(BIN)/python bench/bench_matching.py
+
+clean: ## Remove the virtualenv, caches and the local database
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache .hypothesis screenshots

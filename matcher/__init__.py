@@ -1,0 +1,1 @@
+"""matcher: finds homes for refugees in the homes of volunteer hosts."""

@@ -1,0 +1,1 @@
+"""Thin views: validate a form, call one service, map refusals to messages, redirect."""

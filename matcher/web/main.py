@@ -1,0 +1,33 @@
+"""The landing page, each role's dashboard, and the language switcher."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+
+from matcher.services import accounts
+from matcher.web.access import is_safe_next
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def index():
+    return render_template("main/index.html")
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard():
+    return render_template(f"main/dashboard_{current_user.role.value}.html")
+
+
+@bp.post("/language")
+def set_language():
+    code = request.form.get("locale", "")
+    if code in current_app.config["SUPPORTED_LOCALES"]:
+        session["locale"] = code
+        if current_user.is_authenticated:
+            accounts.set_locale(current_user, code)
+    target = request.form.get("next", "")
+    return redirect(target if is_safe_next(target) else url_for("main.index"))
