@@ -12,7 +12,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -41,6 +41,24 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value is not None else None
 
 
+class CodeList(TypeDecorator):
+    """A short list of codes (languages, flags, ages) stored as one comma-separated string.
+
+    A plain string keeps "offers that speak Ukrainian" a portable LIKE filter on SQLite and PostgreSQL.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return ""
+        return ",".join(str(item) for item in value)
+
+    def process_result_value(self, value, dialect):
+        return [item for item in (value or "").split(",") if item]
+
+
 class Base(DeclarativeBase):
     registry = registry(
         metadata=MetaData(naming_convention=NAMING_CONVENTION),
@@ -61,4 +79,6 @@ def render_migration_item(type_, obj, autogen_context):
     """Write UTCDateTime as a plain DateTime in migrations, so revisions never import the app."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime()"
+    if type_ == "type" and isinstance(obj, CodeList):
+        return f"sa.String(length={obj.impl.length})"
     return False

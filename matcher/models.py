@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from matcher.extensions import db
+from matcher.domain.lifecycle_states import HOLDING_STATES, MatchStatus
+from matcher.domain.vocabulary import OfferStatus, PlaceKind, RequestStatus
+from matcher.extensions import CodeList, db
 
 EMAIL_MAX = 254
 NAME_MAX = 120
@@ -99,3 +101,157 @@ class AuditEvent(db.Model):
     details: Mapped[dict] = mapped_column(JSON, default=dict)
 
     actor: Mapped[User | None] = relationship()
+
+
+TITLE_MAX = 120
+ADDRESS_MAX = 300
+PLACE_MAX = 120
+TEXT_MAX = 5000  # free-text fields (description, needs, notes), in characters
+EXTERNAL_ID_MAX = 100
+
+
+class Offer(db.Model):
+    """A place a host offers. Exact address and point are private; the approximate point is what maps show."""
+
+    __tablename__ = "offers"
+    __table_args__ = (
+        CheckConstraint("beds >= 1 AND beds <= 50", name="beds_range"),
+        CheckConstraint("available_until IS NULL OR available_until >= available_from", name="dates_ordered"),
+        CheckConstraint("lat >= -90 AND lat <= 90 AND lon >= -180 AND lon <= 180", name="exact_point_valid"),
+        Index("ix_offers_status_approx", "status", "approx_lat", "approx_lon"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    external_id: Mapped[str | None] = mapped_column(String(EXTERNAL_ID_MAX), unique=True)  # from CSV imports
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    description: Mapped[str] = mapped_column(Text, default="")
+    # Private: the owner, coordinators (each reveal audited) and, after confirmation, the matched guest.
+    address: Mapped[str] = mapped_column(String(ADDRESS_MAX), default="")
+    place_name: Mapped[str] = mapped_column(String(PLACE_MAX))  # the city as the gazetteer names it, public
+    country: Mapped[str] = mapped_column(String(2))  # ISO 3166-1 alpha-2
+    geoname_id: Mapped[int | None]
+    lat: Mapped[float]  # exact, private, degrees WGS84
+    lon: Mapped[float]  # exact, private, degrees WGS84
+    approx_lat: Mapped[float]  # public: 1-3 km (farther where sparse) from the exact point, stable per place
+    approx_lon: Mapped[float]
+    beds: Mapped[int]
+    shareable: Mapped[bool] = mapped_column(default=False)  # more than one household may stay at once
+    kind: Mapped[PlaceKind] = mapped_column(enum_column(PlaceKind))
+    available_from: Mapped[date]
+    available_until: Mapped[date | None]  # None: open-ended
+    pets_ok: Mapped[bool] = mapped_column(default=False)
+    children_ok: Mapped[bool] = mapped_column(default=True)
+    step_free: Mapped[bool] = mapped_column(default=False)
+    smoking_ok: Mapped[bool] = mapped_column(default=False)
+    languages: Mapped[list[str]] = mapped_column(CodeList(120), default=list)  # ISO 639-1 codes
+    notes: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[OfferStatus] = mapped_column(enum_column(OfferStatus), default=OfferStatus.ACTIVE, index=True)
+    last_confirmed_at: Mapped[datetime] = mapped_column(default=utcnow)  # drives freshness
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    host: Mapped[User] = relationship()
+    matches: Mapped[list[Match]] = relationship(back_populates="offer", order_by="Match.id")
+
+    @property
+    def beds_held(self) -> int:
+        """Beds held by open matches (proposed, accepted, confirmed or moved in)."""
+        return sum(m.beds_held for m in self.matches if m.status in HOLDING_STATES)
+
+    @property
+    def free_beds(self) -> int:
+        """Beds free now; a place that is not shareable has none while any match holds it."""
+        open_matches = [m for m in self.matches if m.status in HOLDING_STATES]
+        if open_matches and not self.shareable:
+            return 0
+        return max(self.beds - self.beds_held, 0)
+
+
+class HousingRequest(db.Model):
+    """A household's need for a place. Contact details are private to the person and coordinators."""
+
+    __tablename__ = "housing_requests"
+    __table_args__ = (
+        CheckConstraint("adults >= 1 AND adults <= 20", name="adults_range"),
+        CheckConstraint("children >= 0 AND children <= 20", name="children_range"),
+        CheckConstraint("max_distance_km >= 1 AND max_distance_km <= 3000", name="distance_range"),
+        CheckConstraint("duration_days >= 1", name="duration_positive"),
+        CheckConstraint("lat >= -90 AND lat <= 90 AND lon >= -180 AND lon <= 180", name="point_valid"),
+        Index("ix_housing_requests_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refugee_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    external_id: Mapped[str | None] = mapped_column(String(EXTERNAL_ID_MAX), unique=True)
+    # Private contact details: the person, coordinators (audited) and, after confirmation, the host.
+    contact_name: Mapped[str] = mapped_column(String(NAME_MAX))
+    phone: Mapped[str | None] = mapped_column(String(PHONE_MAX))  # E.164
+    email: Mapped[str | None] = mapped_column(String(EMAIL_MAX))
+    adults: Mapped[int]
+    children: Mapped[int] = mapped_column(default=0)
+    child_ages: Mapped[list[str]] = mapped_column(CodeList(80), default=list)  # years, one per child
+    pets: Mapped[bool] = mapped_column(default=False)
+    step_free_needed: Mapped[bool] = mapped_column(default=False)
+    other_needs: Mapped[str] = mapped_column(Text, default="")
+    languages: Mapped[list[str]] = mapped_column(CodeList(120), default=list)  # ISO 639-1 codes
+    place_name: Mapped[str] = mapped_column(String(PLACE_MAX))  # desired city, as the gazetteer names it
+    country: Mapped[str] = mapped_column(String(2))
+    geoname_id: Mapped[int | None]
+    lat: Mapped[float]  # the desired city's point (a city centre, not a home), degrees
+    lon: Mapped[float]
+    max_distance_km: Mapped[int]  # km the household can travel from the desired place
+    needed_from: Mapped[date]
+    duration_days: Mapped[int]
+    vulnerabilities: Mapped[list[str]] = mapped_column(CodeList(120), default=list)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[RequestStatus] = mapped_column(enum_column(RequestStatus), default=RequestStatus.OPEN, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    refugee: Mapped[User] = relationship(foreign_keys=[refugee_id])
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+    matches: Mapped[list[Match]] = relationship(back_populates="request", order_by="Match.id")
+
+    @property
+    def household_size(self) -> int:
+        return self.adults + self.children
+
+    @property
+    def first_name(self) -> str:
+        """What a host may see before confirmation: the first word of the contact name."""
+        return (self.contact_name or "").split(" ")[0]
+
+
+class Match(db.Model):
+    """One request placed in one offer; it holds beds while its status is open."""
+
+    __tablename__ = "matches"
+    __table_args__ = (
+        CheckConstraint("beds_held >= 1", name="beds_held_positive"),
+        Index("ix_matches_offer_status", "offer_id", "status"),
+        Index("ix_matches_request_status", "request_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("housing_requests.id", ondelete="CASCADE"))
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id", ondelete="CASCADE"))
+    status: Mapped[MatchStatus] = mapped_column(enum_column(MatchStatus), default=MatchStatus.PROPOSED)
+    beds_held: Mapped[int]  # the household's size at proposal time
+    score: Mapped[float | None]  # 0-100, as ranked when proposed
+    hold_expires_at: Mapped[datetime | None]
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    host_accepted_at: Mapped[datetime | None]
+    guest_accepted_at: Mapped[datetime | None]
+    confirmed_at: Mapped[datetime | None]
+    moved_in_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    decline_reason: Mapped[str | None] = mapped_column(String(40))  # a reason code
+    decline_text: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    request: Mapped[HousingRequest] = relationship(back_populates="matches")
+    offer: Mapped[Offer] = relationship(back_populates="matches")
