@@ -7,7 +7,7 @@ PORT ?= 5000
 PYTEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-sqlite test-postgres lint fmt bench loadtest system-deps translations clean
+.PHONY: help run test test-sqlite lint fmt bench loadtest system-deps translations messages clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-15s %s\n", $$1, $$2}'
@@ -25,8 +25,14 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements-dev.txt
 	@touch $@ $(VENV)/.runtime-installed
 
+BABEL_KEYWORDS := -k _l -k N_ -k Nn_:1,2
+
 translations: $(VENV)/.runtime-installed ## Compile the message catalogues (.po -> .mo)
 	@if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then $(BIN)/pybabel -q compile -d translations; fi
+
+messages: $(VENV)/.runtime-installed ## Extract new strings and merge them into every catalogue
+	$(BIN)/pybabel -q extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output -o translations/messages.pot .
+	$(BIN)/pybabel -q update -i translations/messages.pot -d translations --no-fuzzy-matching
 
 run: $(VENV)/.runtime-installed translations ## Install what is needed and serve on http://127.0.0.1:$(PORT) (SQLite)
 	$(BIN)/flask --app wsgi db upgrade

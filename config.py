@@ -7,6 +7,7 @@ are validated inside create_app, so a missing secret gives a clear one-line erro
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,6 +27,22 @@ def _env_bool(name: str, default: bool) -> bool:
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
     return int(value) if value.isdigit() else default
+
+
+def tile_origin(url_template: str) -> str:
+    """The CSP source for a tile URL template: its scheme and host, with a {s} subdomain as a wildcard.
+
+    "https://{s}.tile.example.org/{z}/{x}/{y}.png" gives "https://*.tile.example.org". Anything that is not a
+    plain http(s) host gives "", so a stray quote or semicolon can never widen the Content-Security-Policy.
+    """
+    match = re.match(r"^(https?)://([^/?#]+)", (url_template or "").strip())
+    if not match:
+        return ""
+    scheme, host = match.groups()
+    host = re.sub(r"^\{[a-z]\}\.", "*.", host)
+    if not re.fullmatch(r"(\*\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?", host):
+        return ""
+    return f"{scheme}://{host}"
 
 
 def _database_url(default: str) -> str:
@@ -73,12 +90,35 @@ class Config:
     MATCHER_GEOCODER = os.environ.get("MATCHER_GEOCODER", "gazetteer")
     NOMINATIM_USER_AGENT = os.environ.get("NOMINATIM_USER_AGENT", "matcher-housing (self-hosted)")
 
+    # Map background tiles: any {z}/{x}/{y} template and its attribution (HTML). An empty URL gives a plain
+    # background; the points and counts still show. The CSP's img-src allows MAP_TILE_ORIGIN; left empty, it is
+    # derived from MAP_TILE_URL when the app is created (see tile_origin).
+    MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+    MAP_TILE_ATTRIBUTION = os.environ.get(
+        "MAP_TILE_ATTRIBUTION",
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+    )
+    MAP_TILE_ORIGIN = os.environ.get("MAP_TILE_ORIGIN", "")
+
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
     MAIL_PORT = _env_int("MAIL_PORT", 25)
     MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "matcher@localhost")
+    MAIL_TIMEOUT_S = _env_int("MAIL_TIMEOUT_S", 10)  # seconds per SMTP connection
+    MAIL_MAX_ATTEMPTS = _env_int("MAIL_MAX_ATTEMPTS", 5)  # a message that failed this often is no longer retried
+    # Links in mail are this base URL plus a path (jobs run without a request to take the host name from).
+    APP_BASE_URL = os.environ.get("APP_BASE_URL", "http://127.0.0.1:5000")
+    OUTBOX_PAGE_ENABLED = _env_bool("OUTBOX_PAGE_ENABLED", True)  # /admin/outbox, for admins
+
+    # The match lifecycle and the periodic jobs (`flask --app wsgi jobs`).
+    MATCH_HOLD_HOURS = _env_int("MATCH_HOLD_HOURS", 72)  # a proposal holds the beds this long
+    MATCH_REMINDER_HOURS = _env_int("MATCH_REMINDER_HOURS", 24)  # remind whoever has not answered after this
+    SIGNED_LINK_MAX_AGE_HOURS = _env_int("SIGNED_LINK_MAX_AGE_HOURS", 168)  # accept/decline/confirm links
+    OFFER_FRESHNESS_DAYS = _env_int("OFFER_FRESHNESS_DAYS", 14)  # ask the host after this long unconfirmed
+    OFFER_PAUSE_GRACE_DAYS = _env_int("OFFER_PAUSE_GRACE_DAYS", 7)  # pause the offer if still no answer
+    CASE_STALLED_DAYS = _env_int("CASE_STALLED_DAYS", 5)  # alert the case owner after this long unchanged
 
     # HSTS only makes sense behind TLS, which production has and development does not.
     SEND_HSTS = False
@@ -108,6 +148,7 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     SEND_HSTS = True
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    OUTBOX_PAGE_ENABLED = _env_bool("OUTBOX_PAGE_ENABLED", False)  # a development aid: off unless asked for
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
 
-from config import SUPPORTED_LOCALES, get_config
+from config import SUPPORTED_LOCALES, get_config, tile_origin
 from matcher.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate, render_migration_item
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,17 +100,31 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount every web area."""
-    from matcher.web import admin, auth, errors, main
+    from matcher.web import admin, api, auth, coordinator, errors, housing, main, maps, offers
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
+    from matcher.web import consent, outbox  # the match lifecycle's consent pages and signed links
+
+    app.register_blueprint(consent.bp)
+    app.register_blueprint(outbox.bp)
+    app.register_blueprint(offers.bp)
+    app.register_blueprint(housing.bp)
+    app.register_blueprint(housing.desk_bp)
+    app.register_blueprint(coordinator.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(maps.bp)
+    app.register_blueprint(maps.api_bp)
+    app.register_blueprint(maps.leaflet_bp)
     errors.register(app)
 
 
 def register_security_headers(app: Flask) -> None:
     """CSP limited to self, no framing, no sniffing, a strict referrer policy; HSTS behind TLS."""
-    csp = CONTENT_SECURITY_POLICY.format(tiles=app.config.get("MAP_TILE_ORIGIN", ""))
+    # tile_origin() also vets an explicit MAP_TILE_ORIGIN: only a scheme and a host can reach the policy.
+    tiles = tile_origin(app.config.get("MAP_TILE_ORIGIN") or app.config.get("MAP_TILE_URL") or "")
+    csp = CONTENT_SECURITY_POLICY.format(tiles=tiles)
 
     @app.after_request
     def set_security_headers(response):
@@ -128,9 +142,11 @@ def register_security_headers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     """Values every template can use."""
-    from matcher.web.i18n import template_globals
+    from matcher.web.i18n import country_name, language_name, template_globals
 
     app.context_processor(template_globals)
+    app.add_template_filter(language_name)
+    app.add_template_filter(country_name)
 
 
 def register_commands(app: Flask) -> None:

@@ -14,6 +14,7 @@ ROLE_NAMES = [role.value for role in Role]
 
 def register(app: Flask) -> None:
     """Add the commands to the app's CLI."""
+    register_matching(app)
 
     @app.cli.command("create-user")
     @click.option("--email", required=True, help="Log-in email (unique, case-insensitive).")
@@ -31,3 +32,55 @@ def register(app: Flask) -> None:
         except ServiceError as error:
             raise click.ClickException(str(error.message)) from None
         click.echo(f"created {user.role.value} {user.email} (id {user.id})")
+
+    @app.cli.command("jobs")
+    @click.option("--no-mail", is_flag=True, help="Do everything but mail the outbox.")
+    def jobs(no_mail: bool) -> None:
+        """Run the periodic jobs once (expire holds, reminders, freshness, stalled cases, mail); for cron."""
+        from matcher.services import jobs as periodic
+
+        report = periodic.run(send_mail=not no_mail)
+        click.echo(report.summary())
+        if report.errors:
+            raise SystemExit(1)
+
+    @app.cli.command("demo-data")
+    @click.option("--offers", type=click.IntRange(0, 1_000_000), default=1000, show_default=True)
+    @click.option("--requests", type=click.IntRange(0, 1_000_000), default=300, show_default=True)
+    @click.option("--seed", type=int, default=1, show_default=True, help="The same seed gives the same data.")
+    def demo_data(offers: int, requests: int, seed: int) -> None:
+        """Create realistic synthetic hosts, offers and requests across Europe."""
+        from matcher.services.demo import create_demo_data
+
+        summary = create_demo_data(offers=offers, requests=requests, seed=seed)
+        click.echo(
+            f"created {summary.offers} offers (with their hosts) and {summary.requests} requests "
+            f"in {summary.seconds:.1f} s"
+        )
+
+
+def register_matching(app: Flask) -> None:
+    """Matching commands."""
+
+    @app.cli.command("match-batch")
+    @click.option("--dry-run", is_flag=True, help="Compute and print, but store nothing.")
+    @click.option("--time-limit", type=click.FloatRange(0.1, 3600), default=None, help="Seconds per MILP polish.")
+    @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+    def match_batch(dry_run: bool, time_limit: float | None, as_json: bool) -> None:
+        """Propose placements for every open request at once, optimally or within a stated gap."""
+        import json
+
+        from matcher.services import batches
+
+        run, result = batches.propose(None, time_limit_s=time_limit, dry_run=dry_run)
+        summary = result.summary()
+        if as_json:
+            click.echo(json.dumps(summary | {"batch_id": run.id if run else None}))
+            return
+        gap = "n/a" if result.gap is None else f"{100 * result.gap:.3f}%"
+        click.echo(
+            f"placed {result.households_placed} of {result.households_open} households "
+            f"({result.people_placed} of {result.people_open} people); total score {result.total_score:.1f}; "
+            f"{'optimal' if result.optimal else 'gap ' + gap}; {result.seconds:.2f} s"
+            + (f"; stored as batch {run.id}" if run else " (dry run, nothing stored)")
+        )

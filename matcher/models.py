@@ -58,6 +58,8 @@ class User(UserMixin, db.Model):
     name: Mapped[str] = mapped_column(String(NAME_MAX))
     # None for accounts created on someone's behalf (invited hosts, desk registrations) until claimed.
     password_hash: Mapped[str | None] = mapped_column(String(255))
+    # A desk registration's one-time claim code, hashed like a password; cleared once the account is claimed.
+    claim_code_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(enum_column(Role))
     locale: Mapped[str] = mapped_column(String(8), default="en")
     # Bumped on password change, so every other session of this user stops being valid.
@@ -149,7 +151,8 @@ class Offer(db.Model):
     status: Mapped[OfferStatus] = mapped_column(enum_column(OfferStatus), default=OfferStatus.ACTIVE, index=True)
     last_confirmed_at: Mapped[datetime] = mapped_column(default=utcnow)  # drives freshness
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Indexed: the matching pool cache compares max(updated_at) to know when to reload.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
 
     host: Mapped[User] = relationship()
     matches: Mapped[list[Match]] = relationship(back_populates="offer", order_by="Match.id")
@@ -251,7 +254,118 @@ class Match(db.Model):
     decline_reason: Mapped[str | None] = mapped_column(String(40))  # a reason code
     decline_text: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
 
     request: Mapped[HousingRequest] = relationship(back_populates="matches")
     offer: Mapped[Offer] = relationship(back_populates="matches")
+
+
+class Setting(db.Model):
+    """An admin-editable setting (scoring weights, matching slack), stored as JSON by key."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class BatchRun(db.Model):
+    """A stored batch proposal: the solver's summary and its proposed pairs, for coordinators to review."""
+
+    __tablename__ = "batch_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    summary: Mapped[dict] = mapped_column(JSON, default=dict)  # households/people open and placed, bound, gap...
+
+    rows: Mapped[list[BatchRow]] = relationship(back_populates="batch", order_by="BatchRow.id")
+
+
+class BatchRow(db.Model):
+    """One proposed pair of a batch. The updated_at snapshots reveal rows whose data changed since the run."""
+
+    __tablename__ = "batch_rows"
+    __table_args__ = (Index("ix_batch_rows_batch_state", "batch_id", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batch_runs.id", ondelete="CASCADE"))
+    request_id: Mapped[int] = mapped_column(ForeignKey("housing_requests.id", ondelete="CASCADE"))
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id", ondelete="CASCADE"))
+    score: Mapped[float]  # 0-100
+    people: Mapped[int]
+    distance_km: Mapped[float]
+    request_updated_at: Mapped[datetime]
+    offer_updated_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(12), default="proposed")  # proposed, accepted, rejected, skipped
+    match_id: Mapped[int | None] = mapped_column(ForeignKey("matches.id", ondelete="SET NULL"))
+    note: Mapped[str | None] = mapped_column(String(200))  # why a row was skipped
+
+    batch: Mapped[BatchRun] = relationship(back_populates="rows")
+    request: Mapped[HousingRequest] = relationship()
+    offer: Mapped[Offer] = relationship()
+
+
+class Note(db.Model):
+    """A coordinator's note on a case; visible to coordinators only."""
+
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("housing_requests.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    author: Mapped[User | None] = relationship()
+
+
+class Notification(db.Model):
+    """The outbox: a message to one person, written in the same transaction as the change it reports.
+
+    The jobs mail it when the person has an email address (sent_at, attempts, last_error record delivery);
+    everyone, including phone-only guests, also sees it in the app. Bodies never hold contact details.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_user_created", "user_id", "created_at"),
+        Index("ix_notifications_unsent", "sent_at", "attempts"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))  # e.g. match.proposed, offer.freshness, case.stalled
+    subject: Mapped[str] = mapped_column(String(200))  # rendered in the recipient's language
+    body: Mapped[str] = mapped_column(Text)  # plain text, rendered from templates/mail/<kind>.txt
+    link: Mapped[str | None] = mapped_column(String(500))  # a path on this site; mail prefixes APP_BASE_URL
+    match_id: Mapped[int | None] = mapped_column(ForeignKey("matches.id", ondelete="SET NULL"), index=True)
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("offers.id", ondelete="SET NULL"), index=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("housing_requests.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]  # mailed; stays None for people without email (in-app only)
+    attempts: Mapped[int] = mapped_column(default=0)  # mail attempts so far
+    last_error: Mapped[str | None] = mapped_column(Text)
+    read_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class SignedLink(db.Model):
+    """The server side of a signed link: single use (used_at), expiring, bound to one person and one purpose."""
+
+    __tablename__ = "signed_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(43), unique=True)  # the only thing the signed token carries
+    purpose: Mapped[str] = mapped_column(String(30))  # match.answer or offer.confirm
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    match_id: Mapped[int | None] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), index=True)
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("offers.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()

@@ -61,6 +61,23 @@ def make_app(database_url: str, **overrides):
     return create_app(config)
 
 
+@pytest.fixture
+def app_factory(database_url):
+    """Make extra apps on the test database (CSRF on, limits on...); their connections are closed afterwards."""
+    made = []
+
+    def _make(**overrides):
+        extra = make_app(database_url, **overrides)
+        made.append(extra)
+        return extra
+
+    yield _make
+    for extra in made:
+        with extra.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def app(database_url):
     app = make_app(database_url)

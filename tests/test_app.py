@@ -85,12 +85,11 @@ def test_unknown_page_gives_the_404_page(client):
     assert "There is nothing at this address." in response.get_data(as_text=True)
 
 
-def test_server_error_page_rolls_back_the_session(app, database_url):
+def test_server_error_page_rolls_back_the_session(app, database_url, app_factory):
     from matcher.extensions import db
     from matcher.models import Role, User
-    from tests.conftest import make_app
 
-    failing = make_app(database_url, TESTING=False)
+    failing = app_factory(TESTING=False)
 
     @failing.get("/_boom_for_test")
     def _boom():

@@ -33,6 +33,6 @@ def chord_for_km(distance_km):
 
 
 def haversine_from_radians(lat1r, coslat1, lon1r, lat2r, coslat2, lon2r):
-    """Great-circle distance in km from radians and precomputed cosines of latitude (same arithmetic as haversine_km)."""
+    """Great-circle distance in km from radians and cosines of latitude: haversine_km's arithmetic, precomputed."""
     a = np.sin((lat2r - lat1r) / 2.0) ** 2 + coslat1 * coslat2 * np.sin((lon2r - lon1r) / 2.0) ** 2
     return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))

@@ -21,6 +21,10 @@ PASSWORD_MAX_LENGTH = 200  # hashing a megabyte of password is a cheap denial of
 _DUMMY_HASH = generate_password_hash("timing-equaliser-not-a-password")
 
 
+class UnclaimedAccount(Conflict):
+    """The phone belongs to an account registered at a help desk and not yet claimed with its code."""
+
+
 def normalise_email(raw: str | None) -> str | None:
     """Case-fold and trim an email, so that lookups and uniqueness ignore case."""
     value = (raw or "").strip()
@@ -69,8 +73,14 @@ def find_by_login(login: str) -> User | None:
 def _ensure_unique(email: str | None, phone: str | None) -> None:
     if email and db.session.scalar(select(User.id).where(User.email == email)):
         raise Conflict(_l("An account with this email already exists. Log in instead."), "email")
-    if phone and db.session.scalar(select(User.id).where(User.phone == phone)):
-        raise Conflict(_l("An account with this phone number already exists. Log in instead."), "phone")
+    if phone:
+        holder = db.session.execute(select(User.id, User.password_hash).where(User.phone == phone)).first()
+        if holder is not None and holder.password_hash is None:
+            raise UnclaimedAccount(
+                _l("This number was registered at a help desk. Use the claim code you were given."), "phone"
+            )
+        if holder is not None:
+            raise Conflict(_l("An account with this phone number already exists. Log in instead."), "phone")
 
 
 def create_account(

@@ -7,12 +7,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from matcher.domain.matching import COMPONENTS
 from matcher.extensions import db
 from matcher.models import STAFF_ROLES, Role, User
-from matcher.services import accounts
+from matcher.services import accounts, matching
 from matcher.services.errors import ServiceError
 from matcher.web.access import roles_required
-from matcher.web.auth_forms import StaffUserForm
+from matcher.web.auth_forms import MatchingSettingsForm, StaffUserForm
 from matcher.web.formtools import apply_service_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -47,3 +48,34 @@ def users_post():
             flash(_("Account created for %(name)s.", name=user.name), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/users.html", form=form, staff=_staff()), 422
+
+
+@bp.get("/matching")
+@roles_required(Role.ADMIN)
+def matching_settings():
+    weights, rules = matching.scoring_weights(), matching.matching_settings()
+    form = MatchingSettingsForm(
+        data={**{name: getattr(weights, name) for name in COMPONENTS}, "date_slack_days": rules.date_slack_days,
+              "batch_top_k": rules.batch_top_k}
+    )  # fmt: skip
+    return render_template("admin/matching.html", form=form, points=weights.points())
+
+
+@bp.post("/matching")
+@roles_required(Role.ADMIN)
+def matching_settings_post():
+    form = MatchingSettingsForm()
+    if form.validate_on_submit():
+        try:
+            matching.save_matching_settings(
+                current_user,
+                weights={name: float(getattr(form, name).data) for name in COMPONENTS},
+                date_slack_days=form.date_slack_days.data,
+                batch_top_k=form.batch_top_k.data,
+            )
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            flash(_("Matching settings saved."), "success")
+            return redirect(url_for("admin.matching_settings"))
+    return render_template("admin/matching.html", form=form, points=matching.scoring_weights().points()), 422

@@ -7,10 +7,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from matcher.extensions import limiter
-from matcher.services import accounts
+from matcher.services import accounts, claims
+from matcher.services.accounts import UnclaimedAccount
 from matcher.services.errors import ServiceError
 from matcher.web.access import is_safe_next
-from matcher.web.auth_forms import ChangePasswordForm, LoginForm, SignupForm
+from matcher.web.auth_forms import ChangePasswordForm, ClaimForm, LoginForm, SignupForm
 from matcher.web.formtools import apply_service_error
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -41,6 +42,7 @@ def signup():
 @bp.post("/signup")
 def signup_post():
     form = SignupForm()
+    unclaimed = False
     if form.validate_on_submit():
         try:
             user = accounts.create_account(
@@ -53,11 +55,13 @@ def signup_post():
             )
         except ServiceError as error:
             apply_service_error(form, error)
+            unclaimed = isinstance(error, UnclaimedAccount)
         else:
             _start_session(user)
             flash(_("Welcome, %(name)s. Your account is ready.", name=user.name), "success")
             return redirect(url_for("main.dashboard"))
-    return render_template("auth/signup.html", form=form), 422 if request.method == "POST" else 200
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/signup.html", form=form, claim_hint=unclaimed), status
 
 
 @bp.get("/login")
@@ -113,3 +117,27 @@ def change_password_post():
             flash(_("Your password is changed. Other devices are logged out."), "success")
             return redirect(url_for("main.dashboard"))
     return render_template("auth/password.html", form=form), 422
+
+
+@bp.get("/claim")
+def claim():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    return render_template("auth/claim.html", form=ClaimForm())
+
+
+@bp.post("/claim")
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_login_key)
+def claim_post():
+    form = ClaimForm()
+    if form.validate_on_submit():
+        try:
+            user = claims.claim_account(form.login.data, form.code.data, form.password.data)
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            _start_session(user)
+            flash(_("Welcome, %(name)s. Your account is ready.", name=user.name), "success")
+            return redirect(url_for("main.dashboard"))
+    return render_template("auth/claim.html", form=form), 422

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField, TelField
-from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TelField,
+)
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, NumberRange, Optional
 
 from config import SUPPORTED_LOCALES
 from matcher.models import EMAIL_MAX, NAME_MAX, PHONE_MAX, Role
@@ -118,3 +128,46 @@ class StaffUserForm(FlaskForm):
         validators=[InputRequired()],
     )
     password = _new_password(_l("Initial password"))
+
+
+class MatchingSettingsForm(FlaskForm):
+    proximity = DecimalField(_l("Proximity weight"), validators=[InputRequired(), NumberRange(0, 100)], places=None)
+    capacity = DecimalField(_l("Capacity fit weight"), validators=[InputRequired(), NumberRange(0, 100)], places=None)
+    language = DecimalField(
+        _l("Shared language weight"), validators=[InputRequired(), NumberRange(0, 100)], places=None
+    )
+    dates = DecimalField(_l("Date fit weight"), validators=[InputRequired(), NumberRange(0, 100)], places=None)
+    date_slack_days = IntegerField(
+        _l("Days an offer may start after the needed date"), validators=[InputRequired(), NumberRange(0, 60)]
+    )
+    batch_top_k = IntegerField(
+        _l("Candidates per request considered by a batch"), validators=[InputRequired(), NumberRange(1, 200)]
+    )
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if valid and sum(f.data for f in (self.proximity, self.capacity, self.language, self.dates)) <= 0:
+            self.proximity.errors.append(_l("At least one weight must be above zero."))
+            valid = False
+        return valid
+
+
+class ClaimForm(FlaskForm):
+    """A desk-registered person sets their password with the phone (or email) and the code they were handed."""
+
+    login = StringField(
+        _l("Phone or email"),
+        validators=[DataRequired(), Length(max=EMAIL_MAX)],
+        filters=STRIP,
+        description=_l("The phone number given at the help desk, with the country code."),
+        render_kw={"autocomplete": "username"},
+    )
+    code = StringField(
+        _l("Claim code"),
+        validators=[DataRequired(), Length(max=20)],
+        filters=STRIP,
+        description=_l("The 8 characters on the paper from the help desk, for example ABCD-EFGH."),
+        render_kw={"autocomplete": "one-time-code", "autocapitalize": "characters", "spellcheck": "false"},
+    )
+    password = _new_password(_l("New password"))
+    confirm = _confirm("password")

@@ -29,6 +29,10 @@ def register(app) -> None:
             400, _("Form expired"), _("The form expired or was sent from elsewhere. Please try again."), "csrf"
         )
 
+    @app.errorhandler(401)
+    def unauthorized(error):
+        return _render(401, _("Log in first"), _("Log in to use this."), "unauthorized")
+
     @app.errorhandler(403)
     def forbidden(error):
         return _render(403, _("Not allowed"), _("Your account cannot open this page."), "forbidden")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from babel import Locale
 from flask import current_app
-from flask_babel import get_locale
+from flask_babel import format_date, format_datetime, format_decimal, format_timedelta, get_locale
+from flask_babel import lazy_gettext as _l
 
 LANGUAGE_SELF_NAMES = {}
 
@@ -28,6 +31,58 @@ def country_name(code: str) -> str:
     return locale.territories.get((code or "").upper(), code or "")
 
 
+STATUS_LABELS = {
+    "open": _l("Open"),
+    "matched": _l("Matched"),
+    "housed": _l("Housed"),
+    "closed": _l("Closed"),
+    "active": _l("Active"),
+    "paused": _l("Paused"),
+    "withdrawn": _l("Withdrawn"),
+    "proposed": _l("Proposed"),
+    "host_accepted": _l("Host accepted"),
+    "guest_accepted": _l("Guest accepted"),
+    "confirmed": _l("Confirmed"),
+    "moved_in": _l("Moved in"),
+    "ended": _l("Ended"),
+    "declined": _l("Declined"),
+    "expired": _l("Expired"),
+    "cancelled": _l("Cancelled"),
+    "broken_down": _l("Broken down"),
+}
+
+
+def status_label(status) -> str:
+    """A request's, offer's or match's status in the reader's language."""
+    value = getattr(status, "value", status)
+    return str(STATUS_LABELS.get(value, value))
+
+
+def vulnerability_label(code: str) -> str:
+    """A vulnerability flag's label in the reader's language."""
+    from flask_babel import gettext
+
+    from matcher.domain.vocabulary import VULNERABILITY_FLAGS
+
+    return gettext(VULNERABILITY_FLAGS[code]) if code in VULNERABILITY_FLAGS else code
+
+
+def decline_reason_label(code: str) -> str:
+    """A decline reason code's label in the reader's language."""
+    from flask_babel import gettext
+
+    from matcher.domain import lifecycle
+
+    for table in (lifecycle.HOST_DECLINE_REASONS, lifecycle.GUEST_DECLINE_REASONS):
+        if code in table:
+            return gettext(table[code])
+    return code
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
 def template_globals() -> dict:
     """Helpers every template may call."""
     from matcher.web.navigation import nav_links
@@ -38,4 +93,12 @@ def template_globals() -> dict:
         "current_locale": str(get_locale() or "en"),
         "language_name": language_name,
         "country_name": country_name,
+        "status_label": status_label,
+        "vulnerability_label": vulnerability_label,
+        "decline_reason_label": decline_reason_label,
+        "now_utc": now_utc,
+        "format_timedelta": format_timedelta,
+        "format_date": format_date,
+        "format_datetime": format_datetime,
+        "format_decimal": format_decimal,
     }

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
-from matcher.services import accounts
+from matcher.models import Role
+from matcher.services import accounts, housing_requests, offers
 from matcher.web.access import is_safe_next
 
 bp = Blueprint("main", __name__)
@@ -19,7 +20,18 @@ def index():
 @bp.get("/dashboard")
 @login_required
 def dashboard():
-    return render_template(f"main/dashboard_{current_user.role.value}.html")
+    if current_user.role is Role.COORDINATOR:
+        return redirect(url_for("coordinator.outcomes"))
+    return render_template(f"main/dashboard_{current_user.role.value}.html", **_dashboard_data())
+
+
+def _dashboard_data() -> dict:
+    """What a self-service role's dashboard lists: a host's offers, a refugee's requests."""
+    if current_user.role is Role.HOST:
+        return {"offers": offers.host_offers(current_user)}
+    if current_user.role is Role.REFUGEE:
+        return {"housing_requests": housing_requests.refugee_requests(current_user)}
+    return {}
 
 
 @bp.post("/language")

@@ -8,10 +8,23 @@ from flask_login import current_user
 from matcher.models import Role
 
 ROLE_LINKS: dict[Role, list[tuple[str, object]]] = {
-    Role.HOST: [],
-    Role.REFUGEE: [],
-    Role.COORDINATOR: [],
-    Role.ADMIN: [("admin.users", _l("Staff accounts"))],
+    Role.HOST: [
+        ("offers.index", _l("Your offers")),
+        ("offers.new", _l("Add an offer")),
+        ("maps.public_map", _l("Map")),
+    ],
+    Role.REFUGEE: [("maps.public_map", _l("Map"))],
+    Role.COORDINATOR: [
+        ("coordinator.queue", _l("Open requests")),
+        ("desk.new_request", _l("Register at the desk")),
+        ("maps.coordinator_map", _l("Map")),
+    ],
+    Role.ADMIN: [
+        ("coordinator.queue", _l("Open requests")),
+        ("admin.users", _l("Staff accounts")),
+        ("admin.matching_settings", _l("Matching settings")),
+        ("maps.coordinator_map", _l("Map")),
+    ],
 }
 
 

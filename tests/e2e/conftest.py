@@ -39,11 +39,21 @@ def page(browser, live_server):
     context.set_default_timeout(10_000)
     page = context.new_page()
     errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("console", lambda message: errors.append(_console_text(message)) if message.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
     yield page
     context.close()
     assert not [e for e in errors if not _expected(e)], f"browser console errors: {errors}"
+
+
+def _console_text(message) -> str:
+    # Chromium names a resource that failed to load only in the message's location, not its text: keep the
+    # URL, so a map tile that cannot load offline ("Failed to load resource: net::ERR_NAME_NOT_RESOLVED")
+    # is recognised below by its address, and any other failed resource still fails the test.
+    url = (message.location or {}).get("url", "")
+    if message.text.startswith("Failed to load resource") and url:
+        return f"{message.text} ({url})"
+    return message.text
 
 
 def _expected(message: str) -> bool:

@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 from matcher.extensions import db
 from matcher.models import Role, User
 from tests import factories
-from tests.conftest import make_app
 
 PASSWORD = "a sturdy passphrase 42"
 
@@ -207,11 +206,11 @@ def test_admin_creates_a_coordinator_who_can_then_log_in(app, client, login_as):
     assert "Marta Nowak" in client.get("/admin/users").get_data(as_text=True)
     fresh = app.test_client()
     assert fresh.post("/auth/login", data={"login": "marta@ngo.example", "password": PASSWORD}).status_code == 302
-    assert "Open requests" in fresh.get("/dashboard").get_data(as_text=True)
+    assert "Open requests" in fresh.get("/dashboard", follow_redirects=True).get_data(as_text=True)
 
 
-def test_csrf_is_enforced_when_enabled(database_url, app):
-    protected = make_app(database_url, WTF_CSRF_ENABLED=True)
+def test_csrf_is_enforced_when_enabled(database_url, app, app_factory):
+    protected = app_factory(WTF_CSRF_ENABLED=True)
     client = protected.test_client()
     response = client.post("/auth/signup", data=signup_data())
     assert response.status_code == 400
@@ -222,8 +221,8 @@ def test_csrf_is_enforced_when_enabled(database_url, app):
     assert client.post("/auth/signup", data={**signup_data(), "csrf_token": token}).status_code == 302
 
 
-def test_login_is_rate_limited_per_account_with_a_clear_message(database_url, app):
-    limited = make_app(database_url, RATELIMIT_ENABLED=True, LOGIN_LIMIT_PER_ACCOUNT="3 per minute")
+def test_login_is_rate_limited_per_account_with_a_clear_message(database_url, app, app_factory):
+    limited = app_factory(RATELIMIT_ENABLED=True, LOGIN_LIMIT_PER_ACCOUNT="3 per minute")
     with app.app_context():
         factories.make_user(email="target@example.org")
     attacker = limited.test_client()
@@ -245,8 +244,8 @@ def test_login_is_rate_limited_per_account_with_a_clear_message(database_url, ap
     assert ok.status_code == 302
 
 
-def test_login_is_rate_limited_per_ip_across_accounts(database_url, app):
-    limited = make_app(database_url, RATELIMIT_ENABLED=True, LOGIN_LIMIT_PER_IP="4 per minute")
+def test_login_is_rate_limited_per_ip_across_accounts(database_url, app, app_factory):
+    limited = app_factory(RATELIMIT_ENABLED=True, LOGIN_LIMIT_PER_IP="4 per minute")
     client = limited.test_client()
     statuses = [
         client.post("/auth/login", data={"login": f"user{n}@example.org", "password": "x" * 12}).status_code

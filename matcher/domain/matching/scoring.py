@@ -1,0 +1,115 @@
+"""The score: a weighted sum of named components, each in [0, 1], with a readable reason each."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+
+from matcher.domain.i18n import N_, Nn_
+from matcher.domain.matching.pool import OPEN_ENDED_DAY
+from matcher.domain.matching.reasons import Reason, plural_reason, reason
+from matcher.domain.matching.rules import PairView, late_reason
+from matcher.domain.matching.settings import COMPONENTS, ScoringWeights
+
+# Language fit when the offer speaks one of the household's languages, but not its preferred (first) one.
+SECONDARY_LANGUAGE_FIT = 0.7
+# Scores are rounded to this many decimals so ties are real ties and the batch can use exact integers.
+SCORE_DECIMALS = 2
+SCORE_SCALE = 10**SCORE_DECIMALS
+
+
+def language_hits(offer_lang: np.ndarray, primary: np.ndarray, spoken: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each offer speaks the household's preferred language, and whether it speaks any of its languages."""
+    if offer_lang.shape[-1] == 1:
+        # One mask word (at most 64 languages in the pool) is the common case: skip the reduction.
+        return (offer_lang[..., 0] & primary[..., 0]) != 0, (offer_lang[..., 0] & spoken[..., 0]) != 0
+    return np.any((offer_lang & primary) != 0, axis=-1), np.any((offer_lang & spoken) != 0, axis=-1)
+
+
+def component_fits(view: PairView, primary_hit: np.ndarray, any_hit: np.ndarray) -> dict[str, np.ndarray]:
+    """Each component's fit in [0, 1] for every pair (near-misses are clipped into range too)."""
+    max_km = np.asarray(view.max_km, dtype=np.float64)
+    # A zero limit admits only distance zero; a huge finite factor (not inf) avoids inf * 0.
+    per_km = np.divide(1.0, max_km, out=np.full_like(max_km, 1e300), where=max_km > 0)
+    proximity = view.distance_km * per_km
+    np.subtract(1.0, proximity, out=proximity)
+    np.maximum(proximity, 0.0, out=proximity)
+    free = np.asarray(view.free_beds, dtype=np.float64)
+    per_bed = np.divide(1.0, free, out=np.zeros_like(free), where=free > 0)
+    # Exact fit scores best, so a big home is kept for a big family.
+    capacity = np.asarray(view.people, dtype=np.float64) * per_bed
+    np.minimum(capacity, 1.0, out=capacity)
+    language = any_hit * SECONDARY_LANGUAGE_FIT
+    language += primary_hit * (1.0 - SECONDARY_LANGUAGE_FIT)
+    dates = np.subtract(view.available_from, view.needed_from, dtype=np.float64)
+    np.maximum(dates, 0.0, out=dates)
+    dates *= -1.0 / (view.slack_days + 1.0)
+    dates += 1.0
+    np.maximum(dates, 0.0, out=dates)
+    return {"proximity": proximity, "capacity": capacity, "language": language, "dates": dates}
+
+
+def score_points(fits: dict[str, np.ndarray], weights: ScoringWeights) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Points per component and the total score, rounded to SCORE_DECIMALS."""
+    scale = weights.points()
+    return {name: fits[name] * scale[name] for name in COMPONENTS}, score_total(fits, weights)
+
+
+def score_total(fits: dict[str, np.ndarray], weights: ScoringWeights) -> np.ndarray:
+    """The total score of each pair, rounded to SCORE_DECIMALS."""
+    scale = weights.points()
+    first, *rest = COMPONENTS
+    total = fits[first] * scale[first]
+    for name in rest:
+        total += fits[name] * scale[name]
+    return np.round(total, SCORE_DECIMALS, out=total)
+
+
+def score_keys(score: np.ndarray, id_rank: np.ndarray, n_offers: int) -> np.ndarray:
+    """Unique int64 sort keys: higher score first, then the lower offer id."""
+    return np.rint(score * SCORE_SCALE).astype(np.int64) * max(n_offers, 1) + (n_offers - 1 - id_rank)
+
+
+def explain_components(
+    view: PairView,
+    k: int,
+    *,
+    place_name: str,
+    shared_languages: tuple[str, ...],
+    has_languages: bool,
+) -> list[Reason]:
+    """One reason per component, in COMPONENTS order, for pair ``k``."""
+    km = float(view.at("distance_km", k))
+    if place_name:
+        proximity = reason("proximity", N_("%(km)s km from %(place)s"), km=km, place=place_name)
+    else:
+        proximity = reason("proximity.away", N_("%(km)s km away"), km=km)
+    beds, people = int(view.at("free_beds", k)), int(view.at("people", k))
+    capacity = plural_reason(
+        "capacity",
+        Nn_("%(beds)s bed for a household of %(people)s", "%(beds)s beds for a household of %(people)s"),
+        beds,
+        beds=beds,
+        people=people,
+    )
+    if shared_languages:
+        language = reason("language", N_("speaks %(languages)s"), languages=shared_languages)
+    elif has_languages:
+        language = reason("language.none", N_("no shared language"))
+    else:
+        language = reason("language.unknown", N_("no language given"))
+    start, need = int(view.at("available_from", k)), int(view.at("needed_from", k))
+    until = int(view.at("available_until", k))
+    if start > need:
+        dates = late_reason(start, need)
+    elif until == OPEN_ENDED_DAY:
+        dates = reason("dates", N_("free from %(date)s"), date=date.fromordinal(start))
+    else:
+        dates = reason(
+            "dates.until",
+            N_("free from %(date)s until %(until)s"),
+            date=date.fromordinal(start),
+            until=date.fromordinal(until),
+        )
+    return [proximity, capacity, language, dates]

@@ -1,0 +1,214 @@
+"""Matching against the database: the cached offer pool, ranking one request, and the admin's settings."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, fields
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from matcher.domain.lifecycle_states import HOLDING_STATES
+from matcher.domain.matching import (
+    MatchingSettings,
+    OfferPool,
+    Ranking,
+    RequestProfile,
+    ScoringWeights,
+    priority_weight,
+    rank,
+)
+from matcher.domain.vocabulary import OfferStatus
+from matcher.extensions import db
+from matcher.models import HousingRequest, Match, Offer, Setting, User
+from matcher.services import audit
+from matcher.services.errors import NotFound, ServiceError
+
+WEIGHTS_KEY = "scoring_weights"
+RULES_KEY = "matching_rules"
+# A cached pool is trusted this long even if no change was seen: a commit can land with an updated_at older
+# than one already seen (long transactions), and this bounds how stale a ranking can be. Proposals re-check
+# every rule in their own transaction, so staleness can only hide or show a candidate, never double-book.
+POOL_MAX_AGE_S = 30.0
+
+
+@dataclass
+class _PoolCache:
+    pool: OfferPool | None = None
+    offers_version: tuple | None = None
+    holds_version: tuple | None = None
+    loaded_at: float = 0.0
+
+
+_cache = _PoolCache()
+_cache_lock = threading.Lock()
+
+
+def _offers_version() -> tuple:
+    return tuple(db.session.execute(select(func.count(Offer.id), func.max(Offer.updated_at))).one())
+
+
+def _holds_version() -> tuple:
+    return tuple(db.session.execute(select(func.count(Match.id), func.max(Match.updated_at))).one())
+
+
+def _load_pool() -> OfferPool:
+    columns = (
+        Offer.id,
+        Offer.lat,
+        Offer.lon,
+        Offer.beds,
+        Offer.last_confirmed_at,
+        Offer.available_from,
+        Offer.available_until,
+        Offer.shareable,
+        Offer.status,
+        Offer.pets_ok,
+        Offer.children_ok,
+        Offer.step_free,
+        Offer.languages,
+    )
+    rows = db.session.execute(select(*columns).where(Offer.status != OfferStatus.WITHDRAWN)).all()
+    ids, lat, lon, beds, confirmed, start, until, shareable, status, pets, children, step_free, langs = (
+        zip(*rows, strict=True) if rows else ([],) * len(columns)
+    )
+    pool = OfferPool.from_columns(
+        ids=ids,
+        lat=lat,
+        lon=lon,
+        beds=beds,
+        last_confirmed=[stamp.date() for stamp in confirmed],
+        available_from=start,
+        available_until=until,
+        shareable=shareable,
+        status=[str(s) for s in status],
+        pets_ok=pets,
+        children_ok=children,
+        step_free=step_free,
+        languages=langs,
+    )
+    return _with_current_holds(pool)
+
+
+def _with_current_holds(pool: OfferPool) -> OfferPool:
+    holds = db.session.execute(
+        select(Match.offer_id, func.sum(Match.beds_held), func.count(Match.id))
+        .where(Match.status.in_(HOLDING_STATES))
+        .group_by(Match.offer_id)
+    ).all()
+    present = set(pool.ids.tolist())
+    known = [row for row in holds if row[0] in present]  # holds on withdrawn offers are not in the pool
+    zeroed = pool.with_holds(pool.ids, [0] * len(pool), [0] * len(pool)) if len(pool) else pool
+    if not known:
+        return zeroed
+    offer_ids, held, counts = zip(*known, strict=True)
+    return zeroed.with_holds(offer_ids, held, counts)
+
+
+def offer_pool() -> OfferPool:
+    """Every non-withdrawn offer with its current holds, rebuilt only when offers or matches changed."""
+    with _cache_lock:
+        offers_version, holds_version = _offers_version(), _holds_version()
+        expired = time.monotonic() - _cache.loaded_at > POOL_MAX_AGE_S
+        if _cache.pool is None or expired or offers_version != _cache.offers_version:
+            _cache.pool = _load_pool()
+            _cache.loaded_at = time.monotonic()
+        elif holds_version != _cache.holds_version:
+            _cache.pool = _with_current_holds(_cache.pool)
+        _cache.offers_version, _cache.holds_version = offers_version, holds_version
+        return _cache.pool
+
+
+def forget_pool() -> None:
+    """Drop the cached pool (tests switch databases under it)."""
+    with _cache_lock:
+        _cache.pool = None
+        _cache.offers_version = _cache.holds_version = None
+
+
+def request_profile(request: HousingRequest) -> RequestProfile:
+    """The matcher's view of a request row."""
+    return RequestProfile(
+        id=request.id,
+        lat=request.lat,
+        lon=request.lon,
+        adults=request.adults,
+        children=request.children,
+        pets=request.pets,
+        step_free_needed=request.step_free_needed,
+        languages=tuple(request.languages),
+        max_distance_km=float(request.max_distance_km),
+        needed_from=request.needed_from,
+        duration_days=request.duration_days,
+        place_name=request.place_name,
+        priority=priority_weight(request.vulnerabilities),
+    )
+
+
+def _stored(key: str) -> dict:
+    row = db.session.get(Setting, key)
+    return dict(row.value) if row is not None else {}
+
+
+def scoring_weights() -> ScoringWeights:
+    """The admin's weights over the defaults."""
+    names = {f.name for f in fields(ScoringWeights)}
+    return ScoringWeights(**{k: float(v) for k, v in _stored(WEIGHTS_KEY).items() if k in names})
+
+
+def matching_settings() -> MatchingSettings:
+    """Rule settings: the admin's date slack, and the freshness window from the jobs' schedule."""
+    stored = _stored(RULES_KEY)
+    config = current_app.config
+    # An offer is stale once the reminder and the grace period have both passed unanswered.
+    freshness = int(config.get("OFFER_FRESHNESS_DAYS", 14)) + int(config.get("OFFER_PAUSE_GRACE_DAYS", 7))
+    return MatchingSettings(
+        date_slack_days=int(stored.get("date_slack_days", config.get("MATCH_DATE_SLACK_DAYS", 7))),
+        freshness_days=freshness,
+        batch_top_k=int(stored.get("batch_top_k", config.get("MATCH_BATCH_TOP_K", 40))),
+    )
+
+
+def save_matching_settings(admin: User, *, weights: dict[str, float], date_slack_days: int, batch_top_k: int) -> None:
+    """Store new weights and rule settings after validating them; audited."""
+    try:
+        ScoringWeights(**weights)
+        MatchingSettings(date_slack_days=date_slack_days, batch_top_k=batch_top_k)
+    except (TypeError, ValueError) as error:
+        raise ServiceError(str(error)) from None
+    for key, value in (
+        (WEIGHTS_KEY, weights),
+        (RULES_KEY, {"date_slack_days": date_slack_days, "batch_top_k": batch_top_k}),
+    ):
+        row = db.session.get(Setting, key) or Setting(key=key, value={})
+        row.value = value
+        row.updated_by_id = admin.id
+        db.session.add(row)
+    audit.record(
+        "settings.matching_changed", "setting", None, actor=admin, weights=weights, date_slack_days=date_slack_days
+    )
+    db.session.commit()
+
+
+def rank_request(
+    request_id: int, *, limit: int = 20, near_miss_limit: int = 10, today: date | None = None
+) -> tuple[HousingRequest, Ranking]:
+    """The request and its ranked candidates and near-misses, excluding pairs refused before."""
+    from matcher.services.matches import excluded_offer_ids  # matches imports this module for the rules
+
+    request = db.session.get(HousingRequest, request_id)
+    if request is None:
+        raise NotFound("no such request")
+    ranking = rank(
+        request_profile(request),
+        offer_pool(),
+        today=today or date.today(),
+        weights=scoring_weights(),
+        settings=matching_settings(),
+        excluded_offer_ids=excluded_offer_ids(request_id),
+        limit=limit,
+        near_miss_limit=near_miss_limit,
+    )
+    return request, ranking

@@ -1,0 +1,171 @@
+"""The coordinator's queue and case page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from matcher.models import Offer, Role
+from matcher.services import cases
+from matcher.services.errors import NotFound, ServiceError
+from matcher.services.matching import rank_request
+from matcher.web.access import roles_required
+from matcher.web.reasons import render_reason
+
+bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
+STAFF = (Role.COORDINATOR, Role.ADMIN)
+CANDIDATES_SHOWN = 20
+NEAR_MISSES_SHOWN = 10
+
+
+def _queue_filter() -> cases.QueueFilter:
+    args = request.args
+    page = args.get("page", "1")
+    return cases.QueueFilter(
+        status=args.get("status", "open"),
+        owner=args.get("owner", "any") if args.get("owner") in {"any", "mine", "unassigned"} else "any",
+        query=args.get("q", "")[:100],
+        vulnerable_only=args.get("vulnerable") == "1",
+        sort=args.get("sort", "default") if args.get("sort") in cases.QUEUE_SORTS else "default",
+        page=int(page) if page.isdigit() and len(page) < 6 else 1,
+    )
+
+
+@bp.get("/")
+@roles_required(*STAFF)
+def outcomes():
+    from matcher.services.outcomes import outcomes as compute
+
+    return render_template("coordinator/outcomes.html", figures=compute())
+
+
+@bp.get("/queue")
+@roles_required(*STAFF)
+def queue():
+    flt = _queue_filter()
+    rows, total = cases.queue(current_user, flt)
+    return render_template(
+        "coordinator/queue.html",
+        rows=rows,
+        total=total,
+        flt=flt,
+        page_size=cases.QUEUE_PAGE_SIZE,
+        coordinators=cases.coordinators(),
+    )
+
+
+@bp.post("/assign")
+@roles_required(*STAFF)
+def assign():
+    ids = [int(v) for v in request.form.getlist("request_id") if v.isdigit()]
+    owner = request.form.get("owner_id", "")
+    owner_id = current_user.id if owner == "me" else (int(owner) if owner.isdigit() else None)
+    if not ids:
+        flash(_("Select at least one case."), "warning")
+    else:
+        try:
+            changed = cases.assign(current_user, ids, owner_id)
+        except NotFound:
+            abort(404)
+        except ServiceError as error:
+            flash(str(error), "danger")
+        else:
+            flash(_("%(n)d cases assigned.", n=changed), "success")
+    target = request.form.get("next", "")
+    return redirect(target if target.startswith("/coordinator/") else url_for("coordinator.queue"))
+
+
+def _case_context(request_id: int, revealed: bool = False) -> dict:
+    try:
+        case, ranking = rank_request(request_id, limit=CANDIDATES_SHOWN, near_miss_limit=NEAR_MISSES_SHOWN)
+    except NotFound:
+        abort(404)
+    from matcher.extensions import db
+
+    offer_ids = [c.offer_id for c in ranking.candidates] + [n.offer_id for n in ranking.near_misses]
+    offers = {o.id: o for o in db.session.scalars(db.select(Offer).where(Offer.id.in_(offer_ids)))}
+    return {
+        "case": case,
+        "ranking": ranking,
+        "offers": offers,
+        "notes": cases.notes(request_id),
+        "history": cases.history(request_id),
+        "revealed": revealed,
+        "render_reason": render_reason,
+    }
+
+
+@bp.get("/requests/<int:request_id>")
+@roles_required(*STAFF)
+def case_page(request_id: int):
+    return render_template("coordinator/case.html", **_case_context(request_id))
+
+
+@bp.post("/requests/<int:request_id>/reveal")
+@roles_required(*STAFF)
+def reveal(request_id: int):
+    try:
+        cases.reveal_contact(current_user, request_id, request.form.get("reason", ""))
+    except NotFound:
+        abort(404)
+    except ServiceError as error:
+        flash(str(error), "danger")
+        return redirect(url_for("coordinator.case_page", request_id=request_id))
+    return render_template("coordinator/case.html", **_case_context(request_id, revealed=True))
+
+
+@bp.post("/requests/<int:request_id>/notes")
+@roles_required(*STAFF)
+def add_note(request_id: int):
+    try:
+        cases.add_note(current_user, request_id, request.form.get("body", ""))
+    except NotFound:
+        abort(404)
+    except ServiceError as error:
+        flash(str(error), "danger")
+    else:
+        flash(_("Note added."), "success")
+    return redirect(url_for("coordinator.case_page", request_id=request_id) + "#notes")
+
+
+@bp.post("/requests/<int:request_id>/take")
+@roles_required(*STAFF)
+def take(request_id: int):
+    try:
+        cases.assign(current_user, [request_id], current_user.id)
+    except NotFound:
+        abort(404)
+    flash(_("This case is now yours."), "success")
+    return redirect(url_for("coordinator.case_page", request_id=request_id))
+
+
+@bp.post("/requests/<int:request_id>/propose")
+@roles_required(*STAFF)
+def propose(request_id: int):
+    from matcher.services import matches
+
+    offer_id = request.form.get("offer_id", "")
+    if not offer_id.isdigit():
+        abort(400)
+    try:
+        match = matches.propose(current_user, request_id, int(offer_id), score=_score(request.form.get("score")))
+    except NotFound:
+        abort(404)
+    except ServiceError as error:
+        flash(str(error), "danger")
+        return redirect(url_for("coordinator.case_page", request_id=request_id))
+    flash(
+        _("Proposed. The beds are held until %(when)s.", when=format_datetime(match.hold_expires_at, "short")),
+        "success",
+    )
+    return redirect(url_for("coordinator.case_page", request_id=request_id))
+
+
+def _score(raw: str | None) -> float | None:
+    try:
+        value = float(raw or "")
+    except ValueError:
+        return None
+    return value if 0.0 <= value <= 100.0 else None

@@ -1,0 +1,34 @@
+"""Turning the matcher's reasons into text in the reader's language."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from babel.lists import format_list
+from flask_babel import format_date, format_decimal, get_locale, gettext, ngettext
+
+from matcher.domain.matching import Reason
+from matcher.web.i18n import language_name
+
+
+def _format_param(value: object) -> str:
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if isinstance(value, date):
+        return format_date(value, "d MMMM")
+    if isinstance(value, float):
+        return format_decimal(value, "#,##0" if abs(value) >= 10 else "#,##0.#")
+    if isinstance(value, int):
+        return format_decimal(value)
+    if isinstance(value, tuple | list):
+        names = [language_name(str(code)) for code in value]
+        return format_list(names, locale=get_locale()) if names else ""
+    return str(value)
+
+
+def render_reason(reason: Reason) -> str:
+    """The reason as a sentence in the current locale, numbers, dates and language names included."""
+    params = {name: _format_param(value) for name, value in reason.params.items()}
+    if reason.plural is not None:
+        return ngettext(reason.message, reason.plural, reason.count or 0, **params)
+    return gettext(reason.message, **params)
