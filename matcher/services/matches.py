@@ -12,17 +12,16 @@ Contact reveals: every time a host or guest opens a confirmed match's page, the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from flask import current_app
-from flask_babel import format_date, format_datetime, get_locale, gettext, ngettext
+from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from matcher.domain import lifecycle
 from matcher.domain.lifecycle import Actor, Event, Transition, TransitionRefused
 from matcher.domain.lifecycle_states import HOLDING_STATES, MatchStatus
-from matcher.domain.matching import OfferSnapshot, Reason
 from matcher.domain.vocabulary import RequestStatus
 from matcher.extensions import db
 from matcher.models import HousingRequest, Match, Offer, Role, User, utcnow
@@ -34,6 +33,7 @@ from matcher.services.locking import (
     lock_offer_for_update,
     lock_request_for_update,
 )
+from matcher.services.reasons import render_reason
 
 __all__ = [
     "HoldExpired",
@@ -207,56 +207,6 @@ def excluded_offer_ids(request_id: int) -> set[int]:
     return set(db.session.scalars(stmt))
 
 
-def _holds(offer_id: int) -> tuple[int, int]:
-    held, count = db.session.execute(
-        select(func.coalesce(func.sum(Match.beds_held), 0), func.count(Match.id)).where(
-            Match.offer_id == offer_id, Match.status.in_(HOLDING_STATES)
-        )
-    ).one()
-    return int(held), int(count)
-
-
-def _snapshot(offer: Offer, held: int, open_matches: int) -> OfferSnapshot:
-    return OfferSnapshot(
-        id=offer.id,
-        lat=offer.lat,
-        lon=offer.lon,
-        beds=offer.beds,
-        last_confirmed=offer.last_confirmed_at.date(),
-        available_from=offer.available_from,
-        available_until=offer.available_until,
-        held_beds=held,
-        open_matches=open_matches,
-        shareable=offer.shareable,
-        status=offer.status.value,
-        pets_ok=offer.pets_ok,
-        children_ok=offer.children_ok,
-        step_free=offer.step_free,
-        languages=tuple(offer.languages),
-    )
-
-
-def _format_param(value: object) -> str:
-    if isinstance(value, bool):
-        return gettext("yes") if value else gettext("no")
-    if isinstance(value, date):
-        return format_date(value, "d MMMM")
-    if isinstance(value, float):
-        return f"{value:.0f}" if abs(value) >= 10 else f"{value:.1f}"
-    if isinstance(value, tuple | list):
-        locale = get_locale()
-        return ", ".join((locale.languages.get(str(c)) if locale else None) or str(c) for c in value)
-    return str(value)
-
-
-def reason_text(reason: Reason) -> str:
-    """A matching rule's reason as text in the current language."""
-    params = {name: _format_param(value) for name, value in reason.params.items()}
-    if reason.plural is not None:
-        return ngettext(reason.message, reason.plural, reason.count or 0, **params)
-    return gettext(reason.message, **params)
-
-
 def propose(
     coordinator: User, request_id: int, offer_id: int, *, score: float | None = None, now: datetime | None = None
 ) -> Match:
@@ -265,56 +215,59 @@ def propose(
     Raises NotFound for an unknown request or offer, and Conflict when the request is not open, already has a
     match in progress, or the offer fails a hard rule, including beds taken by someone else meanwhile.
     """
-    from matcher.services.matching import matching_settings, request_profile
-
     now = now or utcnow()
+    return _commit_or_rollback(lambda: propose_in_transaction(coordinator, request_id, offer_id, score=score, now=now))
 
-    def work() -> Match:
-        transition = _apply(None, Event.PROPOSE, _role_actor(coordinator))
-        request = lock_request_for_update(request_id)
-        if request is None:
-            raise NotFound(_l("There is no such request."))
-        offer = lock_offer_for_update(offer_id)
-        if offer is None:
-            raise NotFound(_l("There is no such offer."))
-        busy = db.session.scalar(
-            select(func.count(Match.id)).where(Match.request_id == request.id, Match.status.in_(HOLDING_STATES))
-        )
-        if busy:
-            raise Conflict(_l("This household already has a proposal or a placement in progress."))
-        if request.status != RequestStatus.OPEN:
-            raise Conflict(_l("This request is not open (it is %(status)s).", status=request.status.value))
-        held, open_matches = _holds(offer.id)
-        failures = lifecycle.pair_failures(
-            request_profile(request),
-            _snapshot(offer, held, open_matches),
-            today=now.date(),
-            settings=matching_settings(),
-            excluded=offer.id in excluded_offer_ids(request.id),
-        )
-        if failures:
-            reasons = "; ".join(reason_text(r) for _, r in failures)
-            if [rule for rule, _ in failures] == ["beds"] and open_matches:
-                raise Conflict(_l("Someone else took these beds meanwhile (%(reasons)s).", reasons=reasons))
-            raise Conflict(_l("This offer does not fit this request: %(reasons)s.", reasons=reasons))
-        hours = int(current_app.config.get("MATCH_HOLD_HOURS", lifecycle.DEFAULT_HOLD_HOURS))
-        match = Match(
-            request=request,
-            offer=offer,
-            status=MatchStatus.PROPOSED,
-            beds_held=request.household_size,
-            score=score,
-            hold_expires_at=lifecycle.hold_expiry(now, hours),
-            proposed_by_id=coordinator.id,
-            created_at=now,
-            updated_at=now,
-        )
-        db.session.add(match)
-        db.session.flush()
-        _write(match, transition, coordinator, now=now, via="web")
-        return match
 
-    return _commit_or_rollback(work)
+def propose_in_transaction(
+    coordinator: User, request_id: int, offer_id: int, *, score: float | None, now: datetime, via: str = "web"
+) -> Match:
+    """Propose inside the caller's transaction: every check runs before the first write, so a refusal writes nothing."""
+    from matcher.services.matching import matching_settings, offer_holds, offer_snapshot, request_profile
+
+    transition = _apply(None, Event.PROPOSE, _role_actor(coordinator))
+    request = lock_request_for_update(request_id)
+    if request is None:
+        raise NotFound(_l("There is no such request."))
+    offer = lock_offer_for_update(offer_id)
+    if offer is None:
+        raise NotFound(_l("There is no such offer."))
+    busy = db.session.scalar(
+        select(func.count(Match.id)).where(Match.request_id == request.id, Match.status.in_(HOLDING_STATES))
+    )
+    if busy:
+        raise Conflict(_l("This household already has a proposal or a placement in progress."))
+    if request.status != RequestStatus.OPEN:
+        raise Conflict(_l("This request is not open (it is %(status)s).", status=request.status.value))
+    held, open_matches = offer_holds(offer.id)
+    failures = lifecycle.pair_failures(
+        request_profile(request),
+        offer_snapshot(offer, held, open_matches),
+        today=now.date(),
+        settings=matching_settings(),
+        excluded=offer.id in excluded_offer_ids(request.id),
+    )
+    if failures:
+        reasons = "; ".join(render_reason(r) for _, r in failures)
+        if [rule for rule, _ in failures] == ["beds"] and open_matches:
+            raise Conflict(_l("Someone else took these beds meanwhile (%(reasons)s).", reasons=reasons))
+        raise Conflict(_l("This offer does not fit this request: %(reasons)s.", reasons=reasons))
+    hours = int(current_app.config.get("MATCH_HOLD_HOURS", lifecycle.DEFAULT_HOLD_HOURS))
+    match = Match(
+        request=request,
+        offer=offer,
+        status=MatchStatus.PROPOSED,
+        beds_held=request.household_size,
+        score=score,
+        hold_expires_at=lifecycle.hold_expiry(now, hours),
+        proposed_by_id=coordinator.id,
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(match)
+    db.session.flush()
+    _write(match, transition, coordinator, now=now, via=via)
+    return match
 
 
 # --- answering -----------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from matcher.domain.lifecycle_states import HOLDING_STATES
 from matcher.domain.matching import (
     MatchingSettings,
     OfferPool,
+    OfferSnapshot,
     Ranking,
     RequestProfile,
     ScoringWeights,
@@ -212,3 +213,49 @@ def rank_request(
         near_miss_limit=near_miss_limit,
     )
     return request, ranking
+
+
+def offer_holds(offer_id: int) -> tuple[int, int]:
+    """Beds held by the offer's open matches, and how many open matches it has."""
+    held, count = db.session.execute(
+        select(func.coalesce(func.sum(Match.beds_held), 0), func.count(Match.id)).where(
+            Match.offer_id == offer_id, Match.status.in_(HOLDING_STATES)
+        )
+    ).one()
+    return int(held), int(count)
+
+
+def offer_snapshot(offer: Offer, held: int, open_matches: int) -> OfferSnapshot:
+    """The matcher's view of one offer row with its current holds."""
+    return OfferSnapshot(
+        id=offer.id,
+        lat=offer.lat,
+        lon=offer.lon,
+        beds=offer.beds,
+        last_confirmed=offer.last_confirmed_at.date(),
+        available_from=offer.available_from,
+        available_until=offer.available_until,
+        held_beds=held,
+        open_matches=open_matches,
+        shareable=offer.shareable,
+        status=offer.status.value,
+        pets_ok=offer.pets_ok,
+        children_ok=offer.children_ok,
+        step_free=offer.step_free,
+        languages=tuple(offer.languages),
+    )
+
+
+def explain_pair(request: HousingRequest, offer: Offer, *, today: date | None = None) -> Ranking:
+    """The ranking of one offer for one request: its score and reasons, or the rule it fails."""
+    held, open_matches = offer_holds(offer.id)
+    pool = OfferPool.from_snapshots([offer_snapshot(offer, held, open_matches)])
+    return rank(
+        request_profile(request),
+        pool,
+        today=today or date.today(),
+        weights=scoring_weights(),
+        settings=matching_settings(),
+        limit=1,
+        near_miss_limit=1,
+    )

@@ -9,7 +9,7 @@ from matcher.extensions import csrf
 from matcher.models import Role
 from matcher.services.errors import NotFound
 from matcher.services.matching import rank_request
-from matcher.web.reasons import render_reason
+from matcher.services.reasons import render_reason
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)

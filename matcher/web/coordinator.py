@@ -11,8 +11,8 @@ from matcher.models import Offer, Role
 from matcher.services import cases
 from matcher.services.errors import NotFound, ServiceError
 from matcher.services.matching import rank_request
+from matcher.services.reasons import render_reason
 from matcher.web.access import roles_required
-from matcher.web.reasons import render_reason
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
 STAFF = (Role.COORDINATOR, Role.ADMIN)

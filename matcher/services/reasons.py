@@ -8,7 +8,11 @@ from babel.lists import format_list
 from flask_babel import format_date, format_decimal, get_locale, gettext, ngettext
 
 from matcher.domain.matching import Reason
-from matcher.web.i18n import language_name
+
+
+def _language_name(code: str) -> str:
+    locale = get_locale()
+    return ((locale.languages.get(code) if locale else None) or code).capitalize()
 
 
 def _format_param(value: object) -> str:
@@ -21,7 +25,7 @@ def _format_param(value: object) -> str:
     if isinstance(value, int):
         return format_decimal(value)
     if isinstance(value, tuple | list):
-        names = [language_name(str(code)) for code in value]
+        names = [_language_name(str(code)) for code in value]
         return format_list(names, locale=get_locale()) if names else ""
     return str(value)
 
