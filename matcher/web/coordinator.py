@@ -86,8 +86,12 @@ def _case_context(request_id: int, revealed: bool = False) -> dict:
 
     offer_ids = [c.offer_id for c in ranking.candidates] + [n.offer_id for n in ranking.near_misses]
     offers = {o.id: o for o in db.session.scalars(db.select(Offer).where(Offer.id.in_(offer_ids)))}
+    from matcher.domain import lifecycle
+
     return {
         "case": case,
+        "cancel_reasons": lifecycle.CANCEL_REASONS,
+        "breakdown_reasons": lifecycle.BREAKDOWN_REASONS,
         "ranking": ranking,
         "offers": offers,
         "notes": cases.notes(request_id),
@@ -169,3 +173,116 @@ def _score(raw: str | None) -> float | None:
     except ValueError:
         return None
     return value if 0.0 <= value <= 100.0 else None
+
+
+@bp.get("/batches")
+@roles_required(*STAFF)
+def batches_list():
+    from matcher.services import batches
+
+    return render_template("coordinator/batches.html", runs=batches.recent_batches())
+
+
+@bp.post("/batches")
+@roles_required(*STAFF)
+def batches_run():
+    from matcher.services import batches
+
+    run, result = batches.propose(current_user)
+    flash(
+        _("The batch proposes %(placed)d placements for %(open)d open households.", placed=result.households_placed,
+          open=result.households_open),
+        "success",
+    )  # fmt: skip
+    return redirect(url_for("coordinator.batch_review", batch_id=run.id))
+
+
+@bp.get("/batches/<int:batch_id>")
+@roles_required(*STAFF)
+def batch_review(batch_id: int):
+    from matcher.services import batches
+    from matcher.services.matching import explain_pair
+
+    try:
+        run = batches.get_batch(batch_id)
+    except NotFound:
+        abort(404)
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and len(page) < 6 else 1
+    rows, total = batches.rows_page(batch_id, page=page)
+    explanations = {}
+    for row in rows:
+        if row.state == "proposed":
+            ranking = explain_pair(row.request, row.offer)
+            explanations[row.id] = ranking.candidates[0].reasons if ranking.candidates else ranking.near_misses
+    return render_template(
+        "coordinator/batch.html",
+        run=run,
+        rows=rows,
+        total=total,
+        page=page,
+        per_page=100,
+        counts=batches.state_counts(batch_id),
+        explanations=explanations,
+        render_reason=render_reason,
+    )
+
+
+@bp.post("/batches/<int:batch_id>/review")
+@roles_required(*STAFF)
+def batch_decide(batch_id: int):
+    from matcher.services import batches
+
+    action = request.form.get("action")
+    row_ids = [int(v) for v in request.form.getlist("row_id") if v.isdigit() and len(v) < 12]
+    if action not in {"accept_all", "accept", "reject"}:
+        abort(400)
+    if action != "accept_all" and not row_ids:
+        flash(_("Select at least one row."), "warning")
+        return redirect(url_for("coordinator.batch_review", batch_id=batch_id))
+    try:
+        if action == "reject":
+            report = batches.reject_rows(current_user, batch_id, row_ids)
+            flash(_("%(n)d rows rejected.", n=report.rejected), "success")
+        else:
+            report = batches.accept_rows(current_user, batch_id, None if action == "accept_all" else row_ids)
+            flash(_("%(n)d proposals made.", n=report.accepted), "success")
+            for row_id, why in report.skipped[:20]:
+                flash(_("Row %(row)d skipped: %(why)s", row=row_id, why=why), "warning")
+            if len(report.skipped) > 20:
+                flash(_("%(n)d more rows skipped.", n=len(report.skipped) - 20), "warning")
+    except NotFound:
+        abort(404)
+    return redirect(url_for("coordinator.batch_review", batch_id=batch_id))
+
+
+MATCH_STEPS = {"cancel", "move_in", "end", "break_down"}
+
+
+@bp.post("/matches/<int:match_id>/<step>")
+@roles_required(*STAFF)
+def match_step(match_id: int, step: str):
+    from matcher.extensions import db
+    from matcher.models import Match
+    from matcher.services import matches
+
+    if step not in MATCH_STEPS:
+        abort(404)
+    match = db.get_or_404(Match, match_id)
+    code, text = request.form.get("reason_code", ""), request.form.get("reason_text") or None
+    try:
+        if step == "cancel":
+            matches.cancel(current_user, match_id, code, text)
+        elif step == "move_in":
+            matches.record_move_in(current_user, match_id)
+        elif step == "end":
+            matches.record_end(current_user, match_id, reason_text=text)
+        else:
+            matches.record_breakdown(current_user, match_id, code, text)
+    except NotFound:
+        abort(404)
+    except ServiceError as error:
+        flash(str(error), "danger")
+    else:
+        flash(_("Saved."), "success")
+    return redirect(url_for("coordinator.case_page", request_id=match.request_id) + "#matches")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from babel import Locale
 from flask import current_app
-from flask_babel import format_date, format_datetime, format_decimal, format_timedelta, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, format_percent, format_timedelta, get_locale
 from flask_babel import lazy_gettext as _l
 
 LANGUAGE_SELF_NAMES = {}
@@ -101,4 +101,5 @@ def template_globals() -> dict:
         "format_date": format_date,
         "format_datetime": format_datetime,
         "format_decimal": format_decimal,
+        "format_percent": format_percent,
     }

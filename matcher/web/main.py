@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_login import current_user, login_required
 
 from matcher.models import Role
-from matcher.services import accounts, housing_requests, offers
+from matcher.services import accounts, housing_requests, matches, notifications, offers
 from matcher.web.access import is_safe_next
 
 bp = Blueprint("main", __name__)
@@ -27,10 +27,14 @@ def dashboard():
 
 def _dashboard_data() -> dict:
     """What a self-service role's dashboard lists: a host's offers, a refugee's requests."""
+    shared = {
+        "placements": matches.matches_for(current_user, limit=20),
+        "messages": notifications.notifications_for(current_user, limit=10),
+    }
     if current_user.role is Role.HOST:
-        return {"offers": offers.host_offers(current_user)}
+        return {"offers": offers.host_offers(current_user), **shared}
     if current_user.role is Role.REFUGEE:
-        return {"housing_requests": housing_requests.refugee_requests(current_user)}
+        return {"housing_requests": housing_requests.refugee_requests(current_user), **shared}
     return {}
 
 

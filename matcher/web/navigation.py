@@ -16,11 +16,13 @@ ROLE_LINKS: dict[Role, list[tuple[str, object]]] = {
     Role.REFUGEE: [("maps.public_map", _l("Map"))],
     Role.COORDINATOR: [
         ("coordinator.queue", _l("Open requests")),
+        ("coordinator.batches_list", _l("Batches")),
         ("desk.new_request", _l("Register at the desk")),
         ("maps.coordinator_map", _l("Map")),
     ],
     Role.ADMIN: [
         ("coordinator.queue", _l("Open requests")),
+        ("coordinator.batches_list", _l("Batches")),
         ("admin.users", _l("Staff accounts")),
         ("admin.matching_settings", _l("Matching settings")),
         ("maps.coordinator_map", _l("Map")),
