@@ -10,7 +10,7 @@ from datetime import date
 from flask import current_app
 from sqlalchemy import func, select
 
-from matcher.domain.lifecycle_states import HOLDING_STATES
+from matcher.domain.lifecycle_states import HOLDING_STATES, MatchStatus
 from matcher.domain.matching import (
     MatchingSettings,
     OfferPool,
@@ -259,3 +259,31 @@ def explain_pair(request: HousingRequest, offer: Offer, *, today: date | None = 
         limit=1,
         near_miss_limit=1,
     )
+
+
+def candidate_counts(requests: list[HousingRequest], *, today: date | None = None) -> dict[int, int]:
+    """How many offers pass every hard rule for each of these requests (one pool, one query for refusals)."""
+    if not requests:
+        return {}
+    refused: dict[int, set[int]] = {}
+    for request_id, offer_id in db.session.execute(
+        select(Match.request_id, Match.offer_id).where(
+            Match.request_id.in_([r.id for r in requests]), Match.status == MatchStatus.DECLINED
+        )
+    ):
+        refused.setdefault(request_id, set()).add(offer_id)
+    pool, weights, settings = offer_pool(), scoring_weights(), matching_settings()
+    today = today or date.today()
+    return {
+        r.id: rank(
+            request_profile(r),
+            pool,
+            today=today,
+            weights=weights,
+            settings=settings,
+            excluded_offer_ids=refused.get(r.id, ()),
+            limit=0,
+            near_miss_limit=0,
+        ).candidate_count
+        for r in requests
+    }

@@ -10,7 +10,7 @@ from flask_login import current_user
 from matcher.models import Offer, Role
 from matcher.services import cases
 from matcher.services.errors import NotFound, ServiceError
-from matcher.services.matching import rank_request
+from matcher.services.matching import candidate_counts, rank_request
 from matcher.services.reasons import render_reason
 from matcher.web.access import roles_required
 
@@ -49,6 +49,7 @@ def queue():
     return render_template(
         "coordinator/queue.html",
         rows=rows,
+        candidate_counts=candidate_counts(rows),
         total=total,
         flt=flt,
         page_size=cases.QUEUE_PAGE_SIZE,

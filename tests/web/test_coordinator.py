@@ -143,3 +143,12 @@ def test_coordinator_pages_are_for_staff_only(app, client, demo, login_as):
     assert client.get("/coordinator/queue").status_code == 403
     assert client.get(f"/coordinator/requests/{demo[0]}").status_code == 403
     assert client.post(f"/coordinator/requests/{demo[0]}/notes", data={"body": "x"}).status_code == 403
+
+
+def test_queue_shows_each_case_candidate_count(app, client, demo, coordinator):
+    html = client.get("/coordinator/queue").get_data(as_text=True)
+    first_row = html.split('name="request_id" value="')[1]
+    request_id = int(first_row.split('"')[0])
+    shown = first_row.split('class="candidate-count">')[1].split("<")[0]
+    expected = client.get(f"/api/v1/requests/{request_id}/candidates?limit=1").get_json()["candidate_count"]
+    assert int(shown.replace(",", "")) == expected
