@@ -56,8 +56,16 @@ fmt: $(VENV)/.dev-installed ## Format and auto-fix the code
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(VENV)/.dev-installed ## Benchmarks: print the figures quoted in README's Performance section
+bench: $(VENV)/.dev-installed ## Benchmarks: print the figures quoted in README's Performance section (about 15 min)
 	$(BIN)/python bench/bench_matching.py
+	$(BIN)/python bench/bench_candidates_api.py
+	$(BIN)/python bench/bench_map.py
+	$(BIN)/python bench/bench_import.py
+	$(BIN)/python bench/bench_geocoding.py
+
+loadtest: $(VENV)/.dev-installed ## gunicorn over PostgreSQL with 100k offers, measured by wrk (req/s, p50/p99)
+	scripts/install-system-deps.sh postgresql wrk
+	scripts/loadtest.sh
 
 clean: ## Remove the virtualenv, caches and the local database
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache .hypothesis screenshots

@@ -119,6 +119,9 @@ class Config:
     OFFER_FRESHNESS_DAYS = _env_int("OFFER_FRESHNESS_DAYS", 14)  # ask the host after this long unconfirmed
     OFFER_PAUSE_GRACE_DAYS = _env_int("OFFER_PAUSE_GRACE_DAYS", 7)  # pause the offer if still no answer
     CASE_STALLED_DAYS = _env_int("CASE_STALLED_DAYS", 5)  # alert the case owner after this long unchanged
+    CHECKIN_ANSWER_DAYS = _env_int("CHECKIN_ANSWER_DAYS", 3)  # an unanswered check-in alerts the owner after this
+    # Closed cases are anonymised this many months after their last change (0 keeps them); run by the jobs.
+    RETENTION_MONTHS = _env_int("RETENTION_MONTHS", 24)
 
     # HSTS only makes sense behind TLS, which production has and development does not.
     SEND_HSTS = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Flask, g, has_request_context, request, session
+from flask import Flask, abort, g, has_request_context, request, session
 from flask_login import current_user
 
 from config import SUPPORTED_LOCALES, get_config, tile_origin
@@ -36,6 +36,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_security_headers(app)
+    register_input_guards(app)
     register_template_helpers(app)
     register_commands(app)
     return app
@@ -91,15 +92,19 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"
 
-    from matcher.services.accounts import load_user_by_session_id
+    from matcher.web.api.auth import load_session_user, load_user_from_request
 
-    login_manager.user_loader(load_user_by_session_id)
+    login_manager.user_loader(load_session_user)  # the session's user, unless an API bearer token says otherwise
+    login_manager.request_loader(load_user_from_request)  # `Authorization: Bearer` on /api/ paths only
 
     import matcher.models  # noqa: F401  registers the models with the metadata, for migrations
 
 
 def register_blueprints(app: Flask) -> None:
     """Mount every web area."""
+    from matcher.web.access import DatabaseIdConverter
+
+    app.url_map.converters["int"] = DatabaseIdConverter
     from matcher.web import admin, api, auth, coordinator, errors, housing, main, maps, offers
 
     app.register_blueprint(main.bp)
@@ -114,6 +119,14 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(housing.desk_bp)
     app.register_blueprint(coordinator.bp)
     app.register_blueprint(api.bp)
+    from matcher.web import account, csv_files  # API tokens, invitations; CSV import and export
+
+    app.register_blueprint(account.bp)
+    app.register_blueprint(csv_files.bp)
+    from matcher.web import privacy, safeguarding  # host checks, concerns, sign-off; data export and deletion
+
+    app.register_blueprint(safeguarding.bp)
+    app.register_blueprint(privacy.bp)
     app.register_blueprint(maps.bp)
     app.register_blueprint(maps.api_bp)
     app.register_blueprint(maps.leaflet_bp)
@@ -138,6 +151,25 @@ def register_security_headers(app: Flask) -> None:
         if getattr(g, "private_page", False) or (current_user and current_user.is_authenticated):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+def register_input_guards(app: Flask) -> None:
+    """Refuse (400) any query, form or JSON text holding a NUL character: nobody types one, and PostgreSQL cannot
+    store or even compare it (it would fail deep inside a query instead)."""
+
+    def holds_nul(values) -> bool:
+        return any("\x00" in key or any("\x00" in value for value in items) for key, items in values.lists())
+
+    @app.before_request
+    def refuse_nul_characters():
+        if "\x00" in request.path or holds_nul(request.args):
+            abort(400)
+        if request.method in ("POST", "PUT", "PATCH"):
+            if request.is_json:
+                if b"\\u0000" in request.get_data(cache=True):
+                    abort(400)
+            elif holds_nul(request.form):
+                abort(400)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -15,6 +15,7 @@ ROLE_NAMES = [role.value for role in Role]
 def register(app: Flask) -> None:
     """Add the commands to the app's CLI."""
     register_matching(app)
+    register_transfer(app)
 
     @app.cli.command("create-user")
     @click.option("--email", required=True, help="Log-in email (unique, case-insensitive).")
@@ -84,3 +85,55 @@ def register_matching(app: Flask) -> None:
             f"{'optimal' if result.optimal else 'gap ' + gap}; {result.seconds:.2f} s"
             + (f"; stored as batch {run.id}" if run else " (dry run, nothing stored)")
         )
+
+
+def register_transfer(app: Flask) -> None:
+    """CSV import and API token commands."""
+
+    def run(kind: str, path: str, dry_run: bool) -> None:
+        from matcher.services.transfer.imports import run_import
+
+        with open(path, "rb") as binary:
+            report = run_import(kind, binary, dry_run=dry_run)
+        for label, problems in (("warning", report.warnings), ("error", report.errors)):
+            for p in problems:
+                click.echo(f"{label}: row {p.row}, column {p.column or '-'}: {p.message}", err=label == "error")
+        for label, total, shown in (
+            ("warnings", report.warnings_total, report.warnings),
+            ("errors", report.errors_total, report.errors),
+        ):
+            if total > len(shown):
+                click.echo(f"... and {total - len(shown)} more {label}", err=True)
+        click.echo(report.summary())
+        if not report.ok:
+            raise SystemExit(1)
+
+    @app.cli.command("import-offers")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--dry-run", is_flag=True, help="Check every row and report, but import nothing.")
+    def import_offers(path: str, dry_run: bool) -> None:
+        """Import offers from a CSV file: all or nothing; rows with a known external_id are updated."""
+        run("offers", path, dry_run)
+
+    @app.cli.command("import-requests")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--dry-run", is_flag=True, help="Check every row and report, but import nothing.")
+    def import_requests(path: str, dry_run: bool) -> None:
+        """Import housing requests from a CSV file: all or nothing; rows with a known external_id are updated."""
+        run("requests", path, dry_run)
+
+    @app.cli.command("create-token")
+    @click.option("--email", required=True, help="The user's log-in email.")
+    @click.option("--label", default="command line", show_default=True, help="What the token is for.")
+    def create_token(email: str, label: str) -> None:
+        """Create an API token for a user and print it (it is shown only this once)."""
+        from matcher.services import tokens
+
+        user = accounts.find_by_login(email)
+        if user is None or "@" not in email:
+            raise click.ClickException(f"no user with the email {email!r}")
+        try:
+            _, token = tokens.create_token(user, label)
+        except ServiceError as error:
+            raise click.ClickException(str(error.message)) from None
+        click.echo(token)

@@ -6,10 +6,11 @@ import enum
 from datetime import UTC, date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matcher.domain.lifecycle_states import HOLDING_STATES, MatchStatus
+from matcher.domain.safeguarding import CheckInKind, CheckKind, HouseholdGender
 from matcher.domain.vocabulary import OfferStatus, PlaceKind, RequestStatus
 from matcher.extensions import CodeList, db
 
@@ -49,7 +50,10 @@ STAFF_ROLES = (Role.COORDINATOR, Role.ADMIN)
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="email_or_phone"),)
+    # A deleted account keeps its row (placements keep their statistics) with every personal field erased.
+    __table_args__ = (
+        CheckConstraint("email IS NOT NULL OR phone IS NOT NULL OR deleted_at IS NOT NULL", name="email_or_phone"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Private contact data: shown to the user, to coordinators (logged), and to a confirmed match's counterpart.
@@ -67,6 +71,7 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]  # the person deleted the account: name, email, phone and password erased
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
@@ -120,6 +125,10 @@ class Offer(db.Model):
         CheckConstraint("beds >= 1 AND beds <= 50", name="beds_range"),
         CheckConstraint("available_until IS NULL OR available_until >= available_from", name="dates_ordered"),
         CheckConstraint("lat >= -90 AND lat <= 90 AND lon >= -180 AND lon <= 180", name="exact_point_valid"),
+        CheckConstraint(
+            "household_adults IS NULL OR (household_adults >= 0 AND household_adults <= 20)",
+            name="household_adults_range",
+        ),
         Index("ix_offers_status_approx", "status", "approx_lat", "approx_lon"),
     )
 
@@ -148,6 +157,10 @@ class Offer(db.Model):
     smoking_ok: Mapped[bool] = mapped_column(default=False)
     languages: Mapped[list[str]] = mapped_column(CodeList(120), default=list)  # ISO 639-1 codes
     notes: Mapped[str] = mapped_column(Text, default="")
+    # Who lives at the place, for the safeguarding risk rules (coordinators only): adults living there (0 for a
+    # place of its own, None while not recorded) and whether they are women, men or both.
+    household_adults: Mapped[int | None]
+    household_gender: Mapped[HouseholdGender | None] = mapped_column(enum_column(HouseholdGender, 10))
     status: Mapped[OfferStatus] = mapped_column(enum_column(OfferStatus), default=OfferStatus.ACTIVE, index=True)
     last_confirmed_at: Mapped[datetime] = mapped_column(default=utcnow)  # drives freshness
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -209,14 +222,22 @@ class HousingRequest(db.Model):
     needed_from: Mapped[date]
     duration_days: Mapped[int]
     vulnerabilities: Mapped[list[str]] = mapped_column(CodeList(120), default=list)
+    women_only: Mapped[bool] = mapped_column(default=False)  # a women-only household (safeguarding risk rules)
     notes: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[RequestStatus] = mapped_column(enum_column(RequestStatus), default=RequestStatus.OPEN, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Contact details and free text erased (account deleted, or the retention period passed); counts stay.
+    anonymised_at: Mapped[datetime | None]
 
     refugee: Mapped[User] = relationship(foreign_keys=[refugee_id])
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
     matches: Mapped[list[Match]] = relationship(back_populates="request", order_by="Match.id")
+    open_concerns: Mapped[list[Concern]] = relationship(
+        primaryjoin="and_(Concern.request_id == HousingRequest.id, Concern.status == 'open')",
+        viewonly=True,
+        order_by="Concern.id",
+    )
 
     @property
     def household_size(self) -> int:
@@ -234,6 +255,13 @@ class Match(db.Model):
     __tablename__ = "matches"
     __table_args__ = (
         CheckConstraint("beds_held >= 1", name="beds_held_positive"),
+        CheckConstraint("beds_held <= 50", name="beds_held_max"),
+        CheckConstraint("ended_at IS NULL OR moved_in_at IS NULL OR ended_at >= moved_in_at", name="stay_ordered"),
+        # One signer is one coordinator: whoever proposed cannot also give the second sign-off.
+        CheckConstraint(
+            "signed_off_by_id IS NULL OR proposed_by_id IS NULL OR signed_off_by_id <> proposed_by_id",
+            name="signoff_not_proposer",
+        ),
         Index("ix_matches_offer_status", "offer_id", "status"),
         Index("ix_matches_request_status", "request_id", "status"),
     )
@@ -253,6 +281,11 @@ class Match(db.Model):
     ended_at: Mapped[datetime | None]
     decline_reason: Mapped[str | None] = mapped_column(String(40))  # a reason code
     decline_text: Mapped[str | None] = mapped_column(Text)
+    # Set while an open concern holds this pending proposal: nobody can accept it and its hold does not run out.
+    paused_at: Mapped[datetime | None]
+    # The second coordinator's sign-off that a risk rule asks for before confirmation.
+    signed_off_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    signed_off_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
 
@@ -331,6 +364,7 @@ class Notification(db.Model):
 
     __tablename__ = "notifications"
     __table_args__ = (
+        CheckConstraint("attempts >= 0", name="attempts_non_negative"),
         Index("ix_notifications_user_created", "user_id", "created_at"),
         Index("ix_notifications_unsent", "sent_at", "attempts"),
     )
@@ -360,12 +394,117 @@ class SignedLink(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     nonce: Mapped[str] = mapped_column(String(43), unique=True)  # the only thing the signed token carries
-    purpose: Mapped[str] = mapped_column(String(30))  # match.answer or offer.confirm
+    purpose: Mapped[str] = mapped_column(String(30))  # match.answer, offer.confirm or checkin.answer
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     match_id: Mapped[int | None] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), index=True)
     offer_id: Mapped[int | None] = mapped_column(ForeignKey("offers.id", ondelete="CASCADE"), index=True)
+    checkin_id: Mapped[int | None] = mapped_column(ForeignKey("checkins.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+# --- safeguarding ------------------------------------------------------------------------------------------------
+
+
+class HostCheck(db.Model):
+    """One safeguarding check of a host, recorded by a coordinator: what, when, by whom, until when it counts."""
+
+    __tablename__ = "host_checks"
+    __table_args__ = (
+        CheckConstraint("expires_on IS NULL OR expires_on >= done_on", name="dates_ordered"),
+        CheckConstraint("NOT unavailable OR kind = 'criminal_record'", name="unavailable_only_criminal_record"),
+        Index("ix_host_checks_host_kind", "host_id", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[CheckKind] = mapped_column(enum_column(CheckKind))
+    done_on: Mapped[date]
+    expires_on: Mapped[date | None]  # the last day the check counts; None: it does not expire
+    # Criminal-record check only: the host's country has no such check, which satisfies the requirement.
+    unavailable: Mapped[bool] = mapped_column(default=False)
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    note: Mapped[str] = mapped_column(Text, default="")  # coordinators only
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    done_by: Mapped[User | None] = relationship(foreign_keys=[done_by_id])
+
+
+class ConcernStatus(enum.StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class Concern(db.Model):
+    """A concern a host or guest reported about their match. Coordinators only; every view of it is audited."""
+
+    __tablename__ = "concerns"
+    __table_args__ = (
+        CheckConstraint("resolved_at IS NULL OR resolved_at >= created_at", name="dates_ordered"),
+        CheckConstraint("reporter_role IN ('host', 'guest')", name="reporter_role_valid"),
+        Index("ix_concerns_request_status", "request_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), index=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("housing_requests.id", ondelete="CASCADE"))
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reporter_role: Mapped[str] = mapped_column(String(10))  # host or guest
+    body: Mapped[str] = mapped_column(Text)  # private: coordinators only
+    status: Mapped[ConcernStatus] = mapped_column(enum_column(ConcernStatus, 10), default=ConcernStatus.OPEN)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    resolution: Mapped[str] = mapped_column(Text, default="")
+
+    match: Mapped[Match] = relationship()
+    request: Mapped[HousingRequest] = relationship(foreign_keys=[request_id])
+    reporter: Mapped[User | None] = relationship(foreign_keys=[reporter_id])
+    resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])
+
+
+class CheckIn(db.Model):
+    """One "are you safe, and is this working?" question after a move-in, to the host or the guest."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (
+        UniqueConstraint("match_id", "user_id", "kind", name="one_per_person_and_kind"),
+        CheckConstraint("answered_at IS NULL OR answered_at >= sent_at", name="answered_after_sent"),
+        CheckConstraint("answer_by > sent_at", name="answer_by_after_sent"),
+        CheckConstraint("party IN ('host', 'guest')", name="party_valid"),
+        Index("ix_checkins_unanswered", "answered_at", "alerted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    party: Mapped[str] = mapped_column(String(10))  # host or guest
+    kind: Mapped[CheckInKind] = mapped_column(enum_column(CheckInKind, 12))
+    sent_at: Mapped[datetime]
+    answer_by: Mapped[datetime]  # no answer by then alerts the case owner
+    answered_at: Mapped[datetime | None]
+    ok: Mapped[bool | None]  # the answer: yes (safe and working) or no
+    alerted_at: Mapped[datetime | None]  # the case owner was alerted (a "no", or no answer in time)
+
+    match: Mapped[Match] = relationship()
+    user: Mapped[User] = relationship()
+
+
+class ApiToken(db.Model):
+    """A personal API token (`Authorization: Bearer ...`). Only its SHA-256 is stored; the token is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # hex SHA-256 of the whole token
+    prefix: Mapped[str] = mapped_column(String(16))  # the token's first characters, to recognise it in the list
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]  # stamped at most once a minute
+    revoked_at: Mapped[datetime | None]  # a revoked token never authenticates again
 
     user: Mapped[User] = relationship()

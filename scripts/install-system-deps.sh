@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs Debian packages the project needs, only where missing: python, chromium, postgresql.
+# Installs Debian packages the project needs, only where missing: python, chromium, postgresql, wrk.
 set -euo pipefail
 
 need=()
@@ -8,6 +8,7 @@ for want in "$@"; do
     python) python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3 python3-venv python3-pip) ;;
     chromium) [ -x /usr/bin/chromium ] || need+=(chromium) ;;
     postgresql) ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql) ;;
+    wrk) command -v wrk >/dev/null || need+=(wrk) ;;
     *) echo "unknown dependency: $want" >&2; exit 2 ;;
   esac
 done

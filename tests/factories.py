@@ -144,10 +144,41 @@ class Case:
         self.coordinator, self.host, self.refugee, self.offer, self.request = coordinator, host, refugee, offer, request
 
 
-def make_case(*, offer: dict | None = None, request: dict | None = None, coordinator: User | None = None) -> Case:
-    """A fitting pair for proposals: 2 beds for 2 adults, both in Kraków; override with ``offer=``/``request=``."""
+def verify_host(host: User, *, done_by: User | None = None, kinds=None, **fields) -> list:
+    """Record every safeguarding check (or ``kinds``) for a host, done today, so that the host is verified."""
+    from matcher.domain.safeguarding import CheckKind
+    from matcher.models import HostCheck
+
+    rows = [
+        HostCheck(
+            host_id=host.id,
+            kind=kind,
+            done_on=_today(),
+            done_by_id=done_by.id if done_by else None,
+            **fields,
+        )
+        for kind in (kinds or CheckKind)
+    ]
+    db.session.add_all(rows)
+    db.session.commit()
+    return rows
+
+
+def make_case(
+    *,
+    offer: dict | None = None,
+    request: dict | None = None,
+    coordinator: User | None = None,
+    verified: bool = True,
+) -> Case:
+    """A fitting pair for proposals: 2 beds for 2 adults, both in Kraków; override with ``offer=``/``request=``.
+
+    The host is verified (every safeguarding check done today) unless ``verified=False``.
+    """
     coordinator = coordinator or make_user(Role.COORDINATOR)
     host = make_user(Role.HOST)
+    if verified:
+        verify_host(host, done_by=coordinator)
     refugee = make_user(Role.REFUGEE, name="Olena Kovalenko")
     the_offer = make_offer(host, **(offer or {}))
     the_request = make_request(refugee, **{**KRAKOW, "owner_id": coordinator.id, **(request or {})})

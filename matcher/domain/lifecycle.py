@@ -23,6 +23,7 @@ from matcher.domain.lifecycle_states import HOLDING_STATES, PENDING_STATES, Matc
 from matcher.domain.matching import RULES, MatchingSettings, OfferPool, OfferSnapshot, Reason, RequestProfile
 from matcher.domain.matching.ranking import request_view
 from matcher.domain.matching.rules import rule_passes
+from matcher.domain.safeguarding import Gates
 from matcher.domain.vocabulary import RequestStatus
 
 # How long a proposal holds the beds while it waits for both answers, in hours (config MATCH_HOLD_HOURS).
@@ -159,11 +160,21 @@ class Transition:
     reason_text: str | None = None
 
 
+def _english(value: object) -> str:
+    if isinstance(value, Event):
+        return EVENT_LABELS.get(value, value)
+    if isinstance(value, tuple | list | frozenset):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
 class TransitionRefused(Exception):
-    """The table refuses this change. ``code`` says why: illegal, actor, reason or reason_text."""
+    """The table refuses this change. ``code`` says why: illegal, actor, reason, reason_text, or a safeguarding
+    gate: paused (an open concern holds the proposal), unverified (the host's required checks are not current)
+    or signoff (a risk rule asks for a second coordinator's sign-off)."""
 
     def __init__(self, code: str, message: str, **params: object):
-        english = {k: EVENT_LABELS.get(v, v) if isinstance(v, Event) else str(v) for k, v in params.items()}
+        english = {k: _english(v) for k, v in params.items()}
         super().__init__(message % english if params else message)
         self.code = code
         self.message = message
@@ -182,8 +193,15 @@ def apply(
     *,
     reason_code: str | None = None,
     reason_text: str | None = None,
+    gates: Gates | None = None,
 ) -> Transition:
-    """The transition for this event from this state by this actor, or TransitionRefused; changes nothing."""
+    """The transition for this event from this state by this actor, or TransitionRefused; changes nothing.
+
+    ``gates`` are safeguarding's verdict on the match: while it is paused nobody can accept it and the clock
+    cannot expire it, and it cannot become confirmed while the host is unverified or a required second sign-off
+    is missing. The acceptance that would confirm is then refused outright: nothing is stored, and the person
+    answers again once the gate is cleared.
+    """
     rule = TABLE.get((source, Event(event)))
     if rule is None:
         if source is None:
@@ -206,7 +224,40 @@ def apply(
             raise TransitionRefused("reason_text", N_("Say in a few words what the reason is."))
     if text is not None and len(text) > REASON_TEXT_MAX:
         raise TransitionRefused("reason_text", N_("Keep it under %(n)s characters."), n=REASON_TEXT_MAX)
+    if gates is not None:
+        _check_gates(rule, gates)
     return Transition(source, rule.event, rule.target, Actor(actor), code, text)
+
+
+_HELD_BY_PAUSE = frozenset({Event.HOST_ACCEPT, Event.GUEST_ACCEPT, Event.EXPIRE})
+
+
+def _check_gates(rule: Rule, gates: Gates) -> None:
+    if gates.paused and rule.event in _HELD_BY_PAUSE:
+        raise TransitionRefused(
+            "paused",
+            N_("This proposal is on hold while a coordinator looks into a concern. Nothing was accepted."),
+        )
+    if rule.target != MatchStatus.CONFIRMED:
+        return
+    if gates.missing_checks:
+        raise TransitionRefused(
+            "unverified",
+            N_(
+                "This match cannot be confirmed yet: the host's safety checks are not complete (missing: "
+                "%(checks)s). Nothing was accepted; please answer again once the coordinator has done them."
+            ),
+            checks=gates.missing_checks,
+        )
+    if gates.needs_signoff:
+        raise TransitionRefused(
+            "signoff",
+            N_(
+                "This match needs a second coordinator's sign-off before it can be confirmed (%(risk)s). "
+                "Nothing was accepted; please answer again once it is signed off."
+            ),
+            risk=gates.risk,
+        )
 
 
 def reasons_for(event: Event) -> Mapping[str, str]:
@@ -222,9 +273,11 @@ def hold_expiry(now: datetime, hours: int = DEFAULT_HOLD_HOURS) -> datetime:
     return now + timedelta(hours=hours)
 
 
-def hold_has_expired(status: MatchStatus, hold_expires_at: datetime | None, now: datetime) -> bool:
-    """True when a match still waiting for answers has passed its hold expiry."""
-    return status in PENDING_STATES and hold_expires_at is not None and hold_expires_at <= now
+def hold_has_expired(
+    status: MatchStatus, hold_expires_at: datetime | None, now: datetime, *, paused: bool = False
+) -> bool:
+    """True when a match still waiting for answers has passed its hold expiry; a paused match never has."""
+    return not paused and status in PENDING_STATES and hold_expires_at is not None and hold_expires_at <= now
 
 
 def waiting_for(status: MatchStatus) -> frozenset[Actor]:

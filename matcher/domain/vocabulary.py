@@ -37,7 +37,7 @@ LANGUAGE_CODES = (
     "hr", "sr", "sl", "bs", "sq", "mk",
 )  # fmt: skip
 
-# What raises a household's priority; each flag carries a weight used by the batch objective.
+# What raises a household's priority; the weights live with the batch (matcher.domain.matching.priority_weight).
 VULNERABILITY_FLAGS = {
     "pregnancy": N_("Pregnancy"),
     "disability": N_("Disability"),
@@ -46,10 +46,3 @@ VULNERABILITY_FLAGS = {
     "medical": N_("Urgent medical need"),
     "infant": N_("Baby under 2"),
 }
-VULNERABILITY_PRIORITY_STEP = 0.5  # priority weight added per flag (no flags: weight 1)
-VULNERABILITY_PRIORITY_MAX = 3.0
-
-
-def priority_weight(flags) -> float:
-    """A household's weight in the batch objective: 1, raised by each vulnerability flag, capped."""
-    return min(1.0 + VULNERABILITY_PRIORITY_STEP * len(set(flags or ())), VULNERABILITY_PRIORITY_MAX)

@@ -5,16 +5,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from matcher.domain.vocabulary import RequestStatus
 from matcher.extensions import db
-from matcher.models import STAFF_ROLES, TEXT_MAX, AuditEvent, HousingRequest, Note, Role, User
+from matcher.models import (
+    STAFF_ROLES,
+    TEXT_MAX,
+    AuditEvent,
+    Concern,
+    ConcernStatus,
+    HousingRequest,
+    Note,
+    Role,
+    User,
+)
 from matcher.services import audit
 from matcher.services.errors import NotFound, ServiceError
 
 QUEUE_PAGE_SIZE = 50
+ID_MAX = 2**31 - 1  # the largest id an INTEGER primary key holds
 QUEUE_SORTS = ("default", "waiting", "priority", "household", "place")
 
 
@@ -32,10 +43,18 @@ def _vulnerable():
     return HousingRequest.vulnerabilities != ""
 
 
+def _flagged():
+    """The case has an open concern (reported by its host or guest)."""
+    return exists().where(Concern.request_id == HousingRequest.id, Concern.status == ConcernStatus.OPEN)
+
+
 def queue(coordinator: User, flt: QueueFilter) -> tuple[list[HousingRequest], int]:
-    """One page of cases and the total: unassigned and vulnerable first, then the longest waiting."""
+    """One page of cases and the total: flagged (an open concern), unassigned and vulnerable first, then the
+    longest waiting. The default "open" view also lists flagged cases whatever their status."""
     stmt = select(HousingRequest)
-    if flt.status in {s.value for s in RequestStatus}:
+    if flt.status == RequestStatus.OPEN.value:
+        stmt = stmt.where(or_(HousingRequest.status == RequestStatus.OPEN, _flagged()))
+    elif flt.status in {s.value for s in RequestStatus}:
         stmt = stmt.where(HousingRequest.status == RequestStatus(flt.status))
     if flt.owner == "mine":
         stmt = stmt.where(HousingRequest.owner_id == coordinator.id)
@@ -51,15 +70,16 @@ def queue(coordinator: User, flt: QueueFilter) -> tuple[list[HousingRequest], in
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     unassigned_first = case((HousingRequest.owner_id.is_(None), 0), else_=1)
     vulnerable_first = case((_vulnerable(), 0), else_=1)
+    flagged_first = case((_flagged(), 0), else_=1)
     orders = {
-        "default": (unassigned_first, vulnerable_first, HousingRequest.created_at, HousingRequest.id),
+        "default": (flagged_first, unassigned_first, vulnerable_first, HousingRequest.created_at, HousingRequest.id),
         "waiting": (HousingRequest.created_at, HousingRequest.id),
         "priority": (vulnerable_first, HousingRequest.created_at, HousingRequest.id),
         "household": ((HousingRequest.adults + HousingRequest.children).desc(), HousingRequest.id),
         "place": (HousingRequest.place_name, HousingRequest.id),
     }
     stmt = stmt.order_by(*orders.get(flt.sort, orders["default"]))
-    stmt = stmt.options(selectinload(HousingRequest.owner))
+    stmt = stmt.options(selectinload(HousingRequest.owner), selectinload(HousingRequest.open_concerns))
     page = max(flt.page, 1)
     rows = db.session.scalars(stmt.limit(QUEUE_PAGE_SIZE).offset((page - 1) * QUEUE_PAGE_SIZE)).all()
     return list(rows), int(total or 0)
@@ -80,6 +100,10 @@ def coordinators() -> list[User]:
 
 def assign(actor: User, request_ids: list[int], owner_id: int | None) -> int:
     """Give cases to a coordinator (or take them back to nobody); returns how many changed. One commit."""
+    if any(not 0 < i <= ID_MAX for i in request_ids):
+        raise NotFound(_l("There is no such case."))  # PostgreSQL refuses ids beyond its integer range outright
+    if owner_id is not None and not 0 < owner_id <= ID_MAX:
+        raise ServiceError(_l("Choose a coordinator."), "owner")
     owner = db.session.get(User, owner_id) if owner_id is not None else None
     if owner_id is not None and (owner is None or owner.role not in (Role.COORDINATOR, Role.ADMIN)):
         raise ServiceError(_l("Choose a coordinator."), "owner")

@@ -4,9 +4,11 @@ In order: expire holds past their expiry; remind whoever has not answered a prop
 (once per match); ask hosts whose offers were not confirmed for OFFER_FRESHNESS_DAYS whether they still are
 available (once per staleness period, with a signed link); pause offers whose host did not answer within
 OFFER_PAUSE_GRACE_DAYS more; alert case owners about cases unchanged for CASE_STALLED_DAYS (once per stall);
-and finally mail every due message in the outbox. Each item is its own transaction: one failure is logged and
-counted, and the others go ahead. What was done is remembered in the database (match states, Notification rows),
-so a second run right after the first does nothing new.
+send the safeguarding check-ins that fell due after move-ins, and alert case owners about those left unanswered
+for CHECKIN_ANSWER_DAYS (once each); anonymise closed cases older than RETENTION_MONTHS; and finally mail every
+due message in the outbox. Paused matches (an open concern) are neither expired nor reminded. Each item is its
+own transaction: one failure is logged and counted, and the others go ahead. What was done is remembered in the
+database (match states, Notification and CheckIn rows), so a second run right after the first does nothing new.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from matcher.domain.lifecycle_states import PENDING_STATES
 from matcher.domain.vocabulary import OfferStatus, RequestStatus
 from matcher.extensions import db
 from matcher.models import HousingRequest, Match, Notification, Offer, User, utcnow
-from matcher.services import audit, links, matches, notifications
+from matcher.services import audit, checkins, links, matches, notifications, privacy
 from matcher.services.locking import lock_match_for_update, lock_offer_for_update, lock_request_for_update
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,9 @@ class JobReport:
     freshness_asked: int = 0
     paused: int = 0
     stalled: int = 0
+    checkins_sent: int = 0
+    checkins_alerted: int = 0
+    anonymised: int = 0
     mailed: int = 0
     mail_failed: int = 0
     errors: int = 0
@@ -55,7 +60,9 @@ class JobReport:
         line = (
             f"jobs: expired {self.expired} holds, sent {self.reminders} reminders, "
             f"asked {self.freshness_asked} hosts to confirm offers, paused {self.paused} offers, "
-            f"alerted owners of {self.stalled} stalled cases, mailed {self.mailed} messages "
+            f"alerted owners of {self.stalled} stalled cases, sent check-ins for {self.checkins_sent} stays, "
+            f"alerted owners about {self.checkins_alerted} unanswered check-ins, "
+            f"anonymised {self.anonymised} closed cases, mailed {self.mailed} messages "
             f"({self.mail_failed} failed)"
         )
         return line + (f", {self.errors} errors (see the log)" if self.errors else "")
@@ -103,6 +110,7 @@ def send_reminders(now: datetime) -> tuple[int, int]:
             Match.status.in_(PENDING_STATES),
             Match.created_at <= cutoff,
             Match.hold_expires_at > now,
+            Match.paused_at.is_(None),
             Match.id.not_in(_reminded()),
         )
     ).all()
@@ -112,7 +120,7 @@ def send_reminders(now: datetime) -> tuple[int, int]:
         already = db.session.scalar(
             select(func.count(Notification.id)).where(Notification.kind == REMINDER, Notification.match_id == match_id)
         )
-        if match is None or match.status not in PENDING_STATES or already:
+        if match is None or match.status not in PENDING_STATES or already or match.paused_at is not None:
             return False
         people = notifications.parties(match)
         for party in lifecycle.waiting_for(match.status):
@@ -249,6 +257,25 @@ def alert_stalled_cases(now: datetime) -> tuple[int, int]:
     return _each(ids, alert, "alerting about case")
 
 
+def send_checkins(now: datetime) -> tuple[int, int]:
+    """Send each moved-in household's due check-in to both sides; once per person and check-in."""
+    return _each(checkins.due_match_ids(now), lambda match_id: checkins.ask(match_id, now), "check-in for match")
+
+
+def alert_unanswered_checkins(now: datetime) -> tuple[int, int]:
+    """Alert the case owner about each check-in left unanswered past its answer-by time; once each."""
+    return _each(
+        checkins.unanswered_ids(now), lambda checkin_id: checkins.alert_unanswered(checkin_id, now), "check-in"
+    )
+
+
+def anonymise_old_cases(now: datetime) -> tuple[int, int]:
+    """Anonymise closed cases whose last change is older than RETENTION_MONTHS."""
+    return _each(
+        privacy.expired_case_ids(now), lambda request_id: privacy.anonymise_case(request_id, now), "anonymising case"
+    )
+
+
 def run(now: datetime | None = None, *, send_mail: bool = True) -> JobReport:
     """Run every job once, in order, and report what was done."""
     now = now or utcnow()
@@ -259,6 +286,9 @@ def run(now: datetime | None = None, *, send_mail: bool = True) -> JobReport:
         ("freshness_asked", ask_offer_freshness),
         ("paused", pause_unanswered_offers),
         ("stalled", alert_stalled_cases),
+        ("checkins_sent", send_checkins),
+        ("checkins_alerted", alert_unanswered_checkins),
+        ("anonymised", anonymise_old_cases),
     ):
         done, errors = job(now)
         setattr(report, field, done)

@@ -26,7 +26,9 @@ from matcher.services.locking import begin_write, lock_offer_for_update
 LINK_SALT = "matcher.signed-link.v1"
 PURPOSE_ANSWER = "match.answer"  # accept or decline a proposal
 PURPOSE_CONFIRM_OFFER = "offer.confirm"  # confirm an offer is still available
-PURPOSES = (PURPOSE_ANSWER, PURPOSE_CONFIRM_OFFER)
+PURPOSE_SET_PASSWORD = "account.set_password"  # an invited account (CSV import) sets its first password
+PURPOSE_CHECKIN = "checkin.answer"  # answer a check-in after a move-in: are you safe, and is this working?
+PURPOSES = (PURPOSE_ANSWER, PURPOSE_CONFIRM_OFFER, PURPOSE_SET_PASSWORD, PURPOSE_CHECKIN)
 TOKEN_MAX = 200  # characters; anything longer is not one of ours
 
 
@@ -56,13 +58,25 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=LINK_SALT)
 
 
+def sign_many(nonces: list[str]) -> list[str]:
+    """Signed tokens for link rows' nonces, for bulk writers (the CSV import) that insert the rows themselves."""
+    serializer = _serializer()
+    return [serializer.dumps(nonce) for nonce in nonces]
+
+
 def max_age() -> timedelta:
     """How long a new link stays valid."""
     return timedelta(hours=int(current_app.config.get("SIGNED_LINK_MAX_AGE_HOURS", 168)))
 
 
 def issue(
-    user: User, purpose: str, *, match: Match | None = None, offer: Offer | None = None, now: datetime | None = None
+    user: User,
+    purpose: str,
+    *,
+    match: Match | None = None,
+    offer: Offer | None = None,
+    checkin=None,
+    now: datetime | None = None,
 ) -> str:
     """Add a link row to the current transaction and return its signed token (the caller commits)."""
     if purpose not in PURPOSES:
@@ -76,6 +90,7 @@ def issue(
             user_id=user.id,
             match_id=match.id if match is not None else None,
             offer_id=offer.id if offer is not None else None,
+            checkin_id=checkin.id if checkin is not None else None,
             created_at=now,
             expires_at=now + max_age(),
         )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import format_datetime
+from flask_babel import format_datetime, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -25,7 +25,7 @@ from matcher.domain.lifecycle_states import HOLDING_STATES, MatchStatus
 from matcher.domain.vocabulary import RequestStatus
 from matcher.extensions import db
 from matcher.models import HousingRequest, Match, Offer, Role, User, utcnow
-from matcher.services import audit, links, notifications
+from matcher.services import audit, links, notifications, safeguarding
 from matcher.services.errors import Conflict, NotFound, ServiceError
 from matcher.services.locking import (
     begin_write,
@@ -79,12 +79,18 @@ def _no_such_match():
 
 
 def _refusal(error: TransitionRefused) -> ServiceError:
+    from matcher.domain import safeguarding as rules
+
     params = {}
     for name, value in error.params.items():
         if isinstance(value, MatchStatus):
             params[name] = STATE_LABELS[value]
         elif isinstance(value, Event):
             params[name] = _l(lifecycle.EVENT_LABELS[value])
+        elif name == "checks":
+            params[name] = ", ".join(gettext(rules.CHECK_LABELS[kind]) for kind in value)
+        elif name == "risk":
+            params[name] = "; ".join(gettext(label) for label in rules.risk_labels(value))
         else:
             params[name] = value
     message = _l(error.message, **params)
@@ -93,9 +99,9 @@ def _refusal(error: TransitionRefused) -> ServiceError:
     return Conflict(message)
 
 
-def _apply(source, event, actor, **reason) -> Transition:
+def _apply(source, event, actor, **reason_and_gates) -> Transition:
     try:
-        return lifecycle.apply(source, event, actor, **reason)
+        return lifecycle.apply(source, event, actor, **reason_and_gates)
     except TransitionRefused as error:
         raise _refusal(error) from None
 
@@ -315,13 +321,17 @@ def _answer(
             links.consume(link, now=now)
         if match.status == MatchStatus.EXPIRED:
             raise HoldExpired(_expired_message(match))
-        if lifecycle.hold_has_expired(match.status, match.hold_expires_at, now):
+        paused = match.paused_at is not None
+        if lifecycle.hold_has_expired(match.status, match.hold_expires_at, now, paused=paused):
             # Expire it now, as the jobs would have, and say so: the refusal commits the expiry.
             _write(match, _apply(match.status, Event.EXPIRE, Actor.SYSTEM), None, now=now, via="on_answer")
             expired.append(match)
             return match
         event = _answer_event(answering, accept)
-        transition = _apply(match.status, event, actor, reason_code=reason_code, reason_text=reason_text)
+        # Safeguarding gates: a paused proposal cannot be accepted, and the acceptance that would confirm is refused
+        # (nothing stored, the link stays usable) while the host is unverified or a second sign-off is missing.
+        gates = safeguarding.gates_for(match, now.date()) if accept else None
+        transition = _apply(match.status, event, actor, reason_code=reason_code, reason_text=reason_text, gates=gates)
         _write(match, transition, user, now=now, via=via)
         return match
 
@@ -421,6 +431,16 @@ def _coordinator_step(
     return _commit_or_rollback(work)
 
 
+def close_in_transaction(user: User, match: Match, reason_code: str, *, now: datetime, via: str) -> bool:
+    """Cancel a match before move-in, or record a breakdown after it, inside the caller's transaction (the caller
+    locked the match). False when the match is already closed."""
+    if match.status in lifecycle.FINAL_STATES:
+        return False
+    event = Event.BREAK_DOWN if match.status == MatchStatus.MOVED_IN else Event.CANCEL
+    _write(match, _apply(match.status, event, Actor.COORDINATOR, reason_code=reason_code), user, now=now, via=via)
+    return True
+
+
 def cancel(
     coordinator: User, match_id: int, reason_code: str, reason_text: str | None = None, *, now: datetime | None = None
 ) -> Match:
@@ -458,7 +478,10 @@ def expired_hold_ids(now: datetime | None = None) -> list[int]:
     """Matches still waiting for answers whose hold has run out."""
     now = now or utcnow()
     stmt = select(Match.id).where(
-        Match.status.in_(lifecycle.PENDING_STATES), Match.hold_expires_at.is_not(None), Match.hold_expires_at <= now
+        Match.status.in_(lifecycle.PENDING_STATES),
+        Match.hold_expires_at.is_not(None),
+        Match.hold_expires_at <= now,
+        Match.paused_at.is_(None),  # a concern holds it: the clock waits
     )
     return list(db.session.scalars(stmt.order_by(Match.id)))
 
@@ -469,7 +492,8 @@ def expire(match_id: int, *, now: datetime | None = None) -> bool:
 
     def work() -> bool:
         match = lock_match_for_update(match_id)
-        if match is None or not lifecycle.hold_has_expired(match.status, match.hold_expires_at, now):
+        paused = match is not None and match.paused_at is not None
+        if match is None or not lifecycle.hold_has_expired(match.status, match.hold_expires_at, now, paused=paused):
             return False
         _write(match, _apply(match.status, Event.EXPIRE, Actor.SYSTEM), None, now=now, via="jobs")
         return True
@@ -500,6 +524,9 @@ class MatchPage:
     hold_expired: bool
     contact: Contact | None
     decline_reasons: dict[str, str]
+    paused: bool = False  # an open concern holds this proposal
+    gate_notes: tuple[str, ...] = ()  # what still stands between this proposal and its confirmation
+    checkins: tuple = ()  # unanswered check-ins for this person (after the move-in)
 
     @property
     def status_text(self) -> str:
@@ -549,11 +576,35 @@ def page_for(user: User, match_id: int, *, reveal: bool = True, now: datetime | 
             fields=fields,
         )
         db.session.commit()
-    expired = lifecycle.hold_has_expired(match.status, match.hold_expires_at, now)
+    paused = match.paused_at is not None
+    expired = lifecycle.hold_has_expired(match.status, match.hold_expires_at, now, paused=paused)
     event = _answer_event(party, accept=True)
-    can_answer = not expired and event in lifecycle.allowed_events(match.status, party)
+    can_answer = not expired and not paused and event in lifecycle.allowed_events(match.status, party)
     reasons = dict(lifecycle.reasons_for(_answer_event(party, accept=False)))
-    return MatchPage(match, party, can_answer, expired, contact, reasons)
+    notes = _gate_notes(match, now) if match.status in lifecycle.PENDING_STATES and not paused else ()
+    from matcher.services import checkins
+
+    pending = tuple(checkins.pending_for(user, match.id))
+    return MatchPage(match, party, can_answer, expired, contact, reasons, paused, notes, pending)
+
+
+def _gate_notes(match: Match, now: datetime) -> tuple[str, ...]:
+    from matcher.domain.safeguarding import CHECK_LABELS
+
+    gates = safeguarding.gates_for(match, now.date())
+    notes = []
+    if gates.missing_checks:
+        checks = ", ".join(gettext(CHECK_LABELS[kind]) for kind in gates.missing_checks)
+        notes.append(
+            gettext(
+                "Before this placement can be confirmed, the coordinator must complete the host's safety checks: "
+                "%(checks)s.",
+                checks=checks,
+            )
+        )
+    if gates.needs_signoff:
+        notes.append(gettext("Before this placement can be confirmed, a second coordinator must sign it off."))
+    return tuple(notes)
 
 
 def matches_for(user: User, *, limit: int = 50) -> list[Match]:

@@ -55,6 +55,10 @@ SUBJECTS = {
     ("offer.freshness", None): _l("Is your place still available?"),
     ("offer.paused", None): _l("Your offer is paused"),
     ("case.stalled", None): _l("A case has not moved for %(days)s days"),
+    ("checkin.ask", None): _l("Are you safe, and is the stay working?"),
+    ("checkin.alert", None): _l("A check-in on case %(id)s needs your attention"),
+    ("concern.reported", None): _l("A concern was reported on case %(id)s"),
+    ("account.invited", None): _l("You are invited to matcher: set your password"),
 }
 KINDS = frozenset(kind for kind, _ in SUBJECTS)
 

@@ -18,10 +18,11 @@ from matcher.domain.lifecycle import REASON_TEXT_MAX
 from matcher.domain.vocabulary import PLACE_KIND_LABELS
 from matcher.extensions import db
 from matcher.models import Offer
-from matcher.services import links, matches
+from matcher.services import checkins, concerns, links, matches
 from matcher.services.errors import NotFound, ServiceError
 from matcher.web.forms import STRIP, PlainText, choices
 from matcher.web.formtools import apply_service_error
+from matcher.web.safeguarding_forms import ConcernForm
 
 bp = Blueprint("consent", __name__)
 
@@ -55,9 +56,15 @@ def _page(user, match_id: int, *, reveal: bool = True):
         abort(404)
 
 
-def _render_match(page, form: DeclineForm | None = None, status: int = 200):
+def _render_match(page, form: DeclineForm | None = None, status: int = 200, concern_form: ConcernForm | None = None):
     form = form or decline_form(page.decline_reasons)
-    return render_template("consent/match.html", page=page, decline_form=form, accept_form=FlaskForm()), status
+    return render_template(
+        "consent/match.html",
+        page=page,
+        decline_form=form,
+        accept_form=FlaskForm(),
+        concern_form=concern_form or ConcernForm(formdata=None),
+    ), status
 
 
 @bp.get("/matches/<int:match_id>")
@@ -102,6 +109,48 @@ def decline(match_id: int):
     return _render_match(page, form, 422)
 
 
+@bp.post("/matches/<int:match_id>/concern")
+@login_required
+def report_concern(match_id: int):
+    page = _page(current_user, match_id, reveal=False)  # host or guest only
+    form = ConcernForm()
+    if form.validate_on_submit():
+        try:
+            concerns.report(current_user, match_id, form.body.data)
+        except NotFound:
+            abort(404)
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            flash(_("Thank you for telling us. A coordinator will look into it and contact you."), "success")
+            return redirect(url_for("consent.match_page", match_id=match_id))
+    return _render_match(page, status=422, concern_form=form)
+
+
+@bp.post("/matches/<int:match_id>/checkins/<int:checkin_id>")
+@login_required
+def answer_checkin(match_id: int, checkin_id: int):
+    _page(current_user, match_id, reveal=False)
+    answer = request.form.get("answer", "")
+    if answer not in ("yes", "no"):
+        abort(400)
+    try:
+        checkins.answer(current_user, checkin_id, answer == "yes")
+    except NotFound:
+        abort(404)
+    except ServiceError as error:
+        flash(str(error), "warning")
+    else:
+        flash(_checkin_thanks(answer == "yes"), "success")
+    return redirect(url_for("consent.match_page", match_id=match_id))
+
+
+def _checkin_thanks(ok: bool) -> str:
+    if ok:
+        return _("Thank you. We are glad it is going well.")
+    return _("Thank you for telling us. Your coordinator will contact you soon.")
+
+
 # --- signed links --------------------------------------------------------------------------------------------
 
 
@@ -120,6 +169,9 @@ def _landing(token: str, link, form: DeclineForm | None = None, status: int = 20
     if link.purpose == links.PURPOSE_CONFIRM_OFFER:
         offer = db.get_or_404(Offer, link.offer_id)
         return render_template("consent/link_offer.html", token=token, offer=offer, form=FlaskForm()), status
+    if link.purpose == links.PURPOSE_CHECKIN:
+        checkin = checkins.get_for_link(link.checkin_id)
+        return render_template("consent/link_checkin.html", token=token, checkin=checkin, form=FlaskForm()), status
     try:
         page = matches.page_for(link.user, link.match_id, reveal=False)
     except NotFound:
@@ -166,8 +218,18 @@ def _decline_link(token: str, found):
     return _("You declined. Thank you for answering.")
 
 
+def _checkin_link(ok: bool):
+    def step(token: str, found):
+        checkins.answer_by_link(token, ok)
+        return _checkin_thanks(ok)
+
+    return step
+
+
 # What each kind of link can do: (purpose, action) -> a step returning a thank-you message or a response.
 _LINK_ACTIONS = {
+    (links.PURPOSE_CHECKIN, "yes"): _checkin_link(True),
+    (links.PURPOSE_CHECKIN, "no"): _checkin_link(False),
     (links.PURPOSE_CONFIRM_OFFER, "confirm"): _confirm_link,
     (links.PURPOSE_ANSWER, "accept"): _accept_link,
     (links.PURPOSE_ANSWER, "decline"): _decline_link,

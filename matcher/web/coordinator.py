@@ -8,11 +8,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from matcher.models import Offer, Role
-from matcher.services import cases
+from matcher.services import cases, safeguarding
 from matcher.services.errors import NotFound, ServiceError
 from matcher.services.matching import candidate_counts, rank_request
 from matcher.services.reasons import render_reason
-from matcher.web.access import roles_required
+from matcher.web.access import parse_id, parse_ids, roles_required
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
 STAFF = (Role.COORDINATOR, Role.ADMIN)
@@ -29,7 +29,7 @@ def _queue_filter() -> cases.QueueFilter:
         query=args.get("q", "")[:100],
         vulnerable_only=args.get("vulnerable") == "1",
         sort=args.get("sort", "default") if args.get("sort") in cases.QUEUE_SORTS else "default",
-        page=int(page) if page.isdigit() and len(page) < 6 else 1,
+        page=int(page) if page.isascii() and page.isdigit() and len(page) < 6 else 1,
     )
 
 
@@ -60,9 +60,11 @@ def queue():
 @bp.post("/assign")
 @roles_required(*STAFF)
 def assign():
-    ids = [int(v) for v in request.form.getlist("request_id") if v.isdigit()]
+    ids = parse_ids(request.form.getlist("request_id"))
     owner = request.form.get("owner_id", "")
-    owner_id = current_user.id if owner == "me" else (int(owner) if owner.isdigit() else None)
+    owner_id = current_user.id if owner == "me" else parse_id(owner)
+    if ids is None or (owner not in ("", "me") and owner_id is None):
+        abort(404)
     if not ids:
         flash(_("Select at least one case."), "warning")
     else:
@@ -96,6 +98,8 @@ def _case_context(request_id: int, revealed: bool = False) -> dict:
         "ranking": ranking,
         "offers": offers,
         "notes": cases.notes(request_id),
+        "safety": safeguarding.case_panel(request_id),
+        "case_concerns": safeguarding.case_concerns(request_id),
         "history": cases.history(request_id),
         "revealed": revealed,
         "render_reason": render_reason,
@@ -151,11 +155,11 @@ def take(request_id: int):
 def propose(request_id: int):
     from matcher.services import matches
 
-    offer_id = request.form.get("offer_id", "")
-    if not offer_id.isdigit():
+    offer_id = parse_id(request.form.get("offer_id"))
+    if offer_id is None:
         abort(400)
     try:
-        match = matches.propose(current_user, request_id, int(offer_id), score=_score(request.form.get("score")))
+        match = matches.propose(current_user, request_id, offer_id, score=_score(request.form.get("score")))
     except NotFound:
         abort(404)
     except ServiceError as error:
@@ -209,7 +213,7 @@ def batch_review(batch_id: int):
     except NotFound:
         abort(404)
     page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and len(page) < 6 else 1
+    page = int(page) if page.isascii() and page.isdigit() and len(page) < 6 else 1
     rows, total = batches.rows_page(batch_id, page=page)
     explanations = {}
     for row in rows:
@@ -235,9 +239,11 @@ def batch_decide(batch_id: int):
     from matcher.services import batches
 
     action = request.form.get("action")
-    row_ids = [int(v) for v in request.form.getlist("row_id") if v.isdigit() and len(v) < 12]
+    row_ids = parse_ids(request.form.getlist("row_id"))
     if action not in {"accept_all", "accept", "reject"}:
         abort(400)
+    if row_ids is None:
+        abort(404)
     if action != "accept_all" and not row_ids:
         flash(_("Select at least one row."), "warning")
         return redirect(url_for("coordinator.batch_review", batch_id=batch_id))

@@ -16,7 +16,7 @@ def _wants_json() -> bool:
 
 def _render(status: int, title: str, message: str, code: str):
     if _wants_json():
-        return jsonify(error=code, message=message), status
+        return jsonify(error=code, message=message, fields={}), status
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # Without the background-networking flags Chromium keeps dialling out, and this network refuses it.
@@ -21,6 +21,8 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 PHONE = {"width": 360, "height": 780}
+# A loaded 2-core machine runs two browsers and two servers at once; give assertions room before failing.
+expect.set_options(timeout=15_000)
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 
 
@@ -36,7 +38,7 @@ def browser():
 def page(browser, live_server):
     """A fresh phone-sized tab; console errors fail the test."""
     context = browser.new_context(viewport=PHONE, base_url=live_server, locale="en-GB")
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(20_000)
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda message: errors.append(_console_text(message)) if message.type == "error" else None)

@@ -115,6 +115,7 @@ def test_the_cli_prints_one_line(app, case, smtp):
     assert result.exit_code == 0, result.output
     assert result.output.strip().splitlines() == [
         "jobs: expired 0 holds, sent 0 reminders, asked 0 hosts to confirm offers, paused 0 offers, "
-        "alerted owners of 0 stalled cases, mailed 2 messages (0 failed)"
+        "alerted owners of 0 stalled cases, sent check-ins for 0 stays, alerted owners about 0 unanswered "
+        "check-ins, anonymised 0 closed cases, mailed 2 messages (0 failed)"
     ]
     assert len(smtp.messages) == 2

@@ -397,7 +397,8 @@ def test_the_person_claims_the_account_with_phone_and_code(app, client, desk_reg
                                                 "confirm": PASSWORD})  # fmt: skip
     assert response.status_code == 302 and response.headers["Location"] == "/dashboard"
     dashboard = client.get("/dashboard").get_data(as_text=True)
-    assert "Hello, Iryna Bondarenko" in dashboard and "Near Kraków" in dashboard
+    # The desk recorded Ukrainian as her language, so her first page is already in Ukrainian.
+    assert '<html lang="uk">' in dashboard and "Iryna Bondarenko" in dashboard and "Kraków" in dashboard
     with app.app_context():
         person = db.session.scalar(select(User).where(User.phone == "+380507654321"))
         assert person.password_hash and person.claim_code_hash is None

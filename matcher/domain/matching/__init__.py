@@ -1,19 +1,10 @@
 """The pure matching engine: hard rules, explained scores, ranking one request and candidate graphs for the batch."""
 
-from matcher.domain.matching.pool import (
-    OPEN_ENDED_DAY,
-    STATUS_ACTIVE,
-    STATUS_PAUSED,
-    STATUS_WITHDRAWN,
-    OfferPool,
-    OfferSnapshot,
-    RequestBatch,
-    RequestProfile,
-    day_number,
-    priority_weight,
-)
+from matcher.domain.matching.columns import OPEN_ENDED_DAY, day_number
+from matcher.domain.matching.pool import STATUS_ACTIVE, STATUS_PAUSED, STATUS_WITHDRAWN, OfferPool, OfferSnapshot
 from matcher.domain.matching.ranking import Candidate, NearMiss, Ranking, rank
 from matcher.domain.matching.reasons import Reason
+from matcher.domain.matching.requests import RequestBatch, RequestProfile, priority_weight
 from matcher.domain.matching.rules import RULE_IDS, RULES, Rule
 from matcher.domain.matching.settings import (
     COMPONENTS,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
@@ -22,9 +23,12 @@ CHUNK_MAX_REQUESTS = 256
 BLOCK_CELLS = 131_072
 # Cosine and angle slack (radians) that keeps every dense test a superset of the exact one despite rounding.
 _ANGLE_SLACK_RAD = 1e-9
-# Exact per-pair rules run on the pairs the dense pass keeps; a score rounding unit, in points.
+# One score rounding unit, in points: every bound comparison leaves this much room for rounding.
 _SCORE_UNIT = 10.0**-SCORE_DECIMALS
+# Row and score key share one int64 sort key; the key (score units x offers) fits in this many bits.
 _KEY_BITS = 40
+# Threads for the candidate scan (the target machines have two cores).
+SCAN_THREADS = 2
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,10 +109,15 @@ def candidate_pairs(
     settings = settings or MatchingSettings()
     k = settings.batch_top_k if top_k is None else int(top_k)
     ctx = _Requests(requests, pool, excluded_pairs, weights)
-    parts = [
-        _chunk_pairs(ctx, pool, chunk, k, today=today.toordinal(), weights=weights, settings=settings)
-        for chunk in (_chunks(requests) if len(requests) and len(pool) else [])
-    ]
+    chunks = _chunks(requests) if len(requests) and len(pool) else []
+
+    def scan(chunk: np.ndarray):
+        """The exact top-k pairs of one chunk."""
+        return _chunk_pairs(ctx, pool, chunk, k, today=today.toordinal(), weights=weights, settings=settings)
+
+    # numpy releases the GIL inside its array loops, so threads share the dense work; chunk order is kept.
+    with ThreadPoolExecutor(max_workers=SCAN_THREADS) as executor:
+        parts = list(executor.map(scan, chunks))
     if parts:
         req, off, score, keys = (np.concatenate(cols) for cols in zip(*parts, strict=True))
     else:

@@ -1,4 +1,4 @@
-"""Value objects the matcher works on: a columnar pool of offers, and requests one by one or in a batch."""
+"""The offers as the matcher sees them: one snapshot each, or all of them as columns in a pool."""
 
 from __future__ import annotations
 
@@ -6,14 +6,26 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
 
 import numpy as np
 
 from matcher.domain.geo import EARTH_RADIUS_KM, unit_vectors
-
-# Day numbers are date.toordinal(); an open-ended "available until" is stored as the last representable day.
-OPEN_ENDED_DAY = date.max.toordinal()
+from matcher.domain.matching.columns import (  # noqa: F401 (re-exported for callers of this module)
+    OPEN_ENDED_DAY,
+    LanguageTable,
+    codes_of,
+    column,
+    day_number,
+    days_column,
+    distinct_rows,
+)
+from matcher.domain.matching.requests import (  # noqa: F401 (re-exported for callers of this module)
+    MAX_PRIORITY,
+    PRIORITY_QUANTUM,
+    RequestBatch,
+    RequestProfile,
+    priority_weight,
+)
 
 STATUS_ACTIVE = 0
 STATUS_PAUSED = 1
@@ -24,102 +36,6 @@ STATUS_CODES: Mapping[str, int] = {"active": STATUS_ACTIVE, "paused": STATUS_PAU
 # haversine test would keep: an angle in radians (about 6 micrometres) and a cosine.
 PREFILTER_ANGLE_MARGIN_RAD = 1e-9
 PREFILTER_COS_MARGIN = 1e-12
-
-# Priority is quantised so the batch can weigh people with exact integers.
-PRIORITY_QUANTUM = 0.01
-MAX_PRIORITY = 5.0
-# How much each vulnerability flag raises a household's priority weight (1 = no flags); capped at MAX_PRIORITY.
-VULNERABILITY_PRIORITY: Mapping[str, float] = {
-    "medical": 0.5,
-    "disability": 0.5,
-    "pregnancy": 0.5,
-    "infant": 0.25,
-    "elderly": 0.25,
-    "single_parent": 0.25,
-    "unaccompanied_minor": 1.0,
-}
-
-
-def day_number(day: date | None) -> int:
-    """Day number of a date (``date.toordinal()``); ``None`` means open-ended."""
-    return OPEN_ENDED_DAY if day is None else day.toordinal()
-
-
-def priority_weight(flags: Iterable[str]) -> float:
-    """Batch priority weight of a household with these vulnerability flags (no flags gives 1)."""
-    weight = 1.0 + sum(VULNERABILITY_PRIORITY.get(flag, 0.0) for flag in set(flags))
-    return min(weight, MAX_PRIORITY)
-
-
-def _days(values, n: int, name: str) -> np.ndarray:
-    if values is None:
-        return np.full(n, OPEN_ENDED_DAY, dtype=np.int64)
-    arr = np.asarray(values)
-    if arr.dtype.kind in "iu":
-        out = arr.astype(np.int64)
-    else:
-        out = np.fromiter((day_number(v) for v in values), dtype=np.int64, count=n)
-    if out.shape != (n,):
-        raise ValueError(f"{name} must have one value per row")
-    return out
-
-
-def _column(values, n: int, name: str, dtype, default) -> np.ndarray:
-    if values is None:
-        return np.full(n, default, dtype=dtype)
-    arr = np.asarray(values, dtype=dtype)
-    if arr.shape != (n,):
-        raise ValueError(f"{name} must have one value per row")
-    return arr
-
-
-def _codes(entry) -> tuple[str, ...]:
-    if entry is None:
-        return ()
-    if isinstance(entry, str):
-        return tuple(c.strip() for c in entry.split(",") if c.strip())
-    return tuple(entry)
-
-
-@dataclass(frozen=True)
-class LanguageTable:
-    """Maps ISO 639-1 codes to bits of a multi-word uint64 mask (one bit per code the pool's offers speak)."""
-
-    codes: tuple[str, ...]
-
-    @property
-    def words(self) -> int:
-        """Number of uint64 words per mask."""
-        return max(1, (len(self.codes) + 63) // 64)
-
-    @cached_property
-    def _bit(self) -> dict[str, int]:
-        return {code: i for i, code in enumerate(self.codes)}
-
-    def mask(self, codes: Iterable[str]) -> np.ndarray:
-        """Mask of the given codes; codes no offer speaks are dropped."""
-        out = np.zeros(self.words, dtype=np.uint64)
-        for code in codes:
-            i = self._bit.get(code)
-            if i is not None:
-                out[i // 64] |= np.uint64(1) << np.uint64(i % 64)
-        return out
-
-    def decode(self, mask: np.ndarray) -> tuple[str, ...]:
-        """Codes present in a mask, in table order."""
-        return tuple(c for i, c in enumerate(self.codes) if int(mask[i // 64]) >> (i % 64) & 1)
-
-    def encode(self, entries: Sequence) -> np.ndarray:
-        """Masks, shape (n, words), of one code list per row."""
-        # Few distinct code lists repeat across many rows: build each mask once.
-        distinct: dict[tuple[str, ...], int] = {}
-        inverse = np.fromiter(
-            (distinct.setdefault(_codes(e), len(distinct)) for e in entries), dtype=np.int64, count=len(entries)
-        )
-        table = np.zeros((max(len(distinct), 1), self.words), dtype=np.uint64)
-        for key, row in distinct.items():
-            table[row] = self.mask(key)
-        return table[inverse]
 
 
 @dataclass(frozen=True)
@@ -198,10 +114,11 @@ class OfferPool:
         """Build a pool from one value per offer in each column (arrays or sequences; dates or day numbers)."""
         ids = np.asarray(ids, dtype=np.int64)
         n = ids.shape[0]
-        if ids.ndim != 1 or np.unique(ids).shape[0] != n:
+        sorted_ids = np.sort(ids) if ids.ndim == 1 else ids
+        if ids.ndim != 1 or np.any(sorted_ids[1:] == sorted_ids[:-1]):
             raise ValueError("offer ids must be unique")
-        lat = _column(lat, n, "lat", np.float64, 0.0)
-        lon = _column(lon, n, "lon", np.float64, 0.0)
+        lat = column(lat, n, "lat", np.float64, 0.0)
+        lon = column(lon, n, "lon", np.float64, 0.0)
         if np.any(~np.isfinite(lat) | (np.abs(lat) > 90)) or np.any(~np.isfinite(lon) | (np.abs(lon) > 180)):
             raise ValueError("coordinates out of range")
         if status is None:
@@ -212,28 +129,34 @@ class OfferPool:
                 status_arr = raw.astype(np.int8)
             else:
                 status_arr = np.fromiter((STATUS_CODES[str(s)] for s in status), dtype=np.int8, count=n)
-        codes = sorted({c for entry in (languages or ()) for c in _codes(entry)})
-        table = LanguageTable(tuple(codes))
-        lang = table.encode(languages) if languages is not None else np.zeros((n, 1), dtype=np.uint64)
-        if lang.shape[0] != n:
-            raise ValueError("languages must have one value per row")
+        if languages is None:
+            lang, table = np.zeros((n, 1), dtype=np.uint64), LanguageTable(())
+        else:
+            try:
+                distinct, inverse = distinct_rows(languages)
+            except TypeError:  # lists are not hashable
+                distinct, inverse = distinct_rows([tuple(e) if isinstance(e, list) else e for e in languages])
+            table = LanguageTable(tuple(sorted({c for entry in distinct for c in codes_of(entry)})))
+            lang = table.encode(distinct)[inverse] if distinct else np.zeros((0, 1), dtype=np.uint64)
+            if lang.shape[0] != n:
+                raise ValueError("languages must have one value per row")
         columns = {
             "ids": ids,
             "lat": lat,
             "lon": lon,
-            "beds": _column(beds, n, "beds", np.int64, 0),
-            "held_beds": _column(held_beds, n, "held_beds", np.int64, 0),
-            "open_matches": _column(open_matches, n, "open_matches", np.int64, 0),
-            "shareable": _column(shareable, n, "shareable", bool, False),
+            "beds": column(beds, n, "beds", np.int64, 0),
+            "held_beds": column(held_beds, n, "held_beds", np.int64, 0),
+            "open_matches": column(open_matches, n, "open_matches", np.int64, 0),
+            "shareable": column(shareable, n, "shareable", bool, False),
             "status": status_arr,
-            "last_confirmed": _days(last_confirmed, n, "last_confirmed"),
-            "available_from": _days(available_from, n, "available_from"),
-            "available_until": _days(available_until, n, "available_until"),
-            "pets_ok": _column(pets_ok, n, "pets_ok", bool, False),
-            "children_ok": _column(children_ok, n, "children_ok", bool, True),
-            "step_free": _column(step_free, n, "step_free", bool, False),
+            "last_confirmed": days_column(last_confirmed, n, "last_confirmed"),
+            "available_from": days_column(available_from, n, "available_from"),
+            "available_until": days_column(available_until, n, "available_until"),
+            "pets_ok": column(pets_ok, n, "pets_ok", bool, False),
+            "children_ok": column(children_ok, n, "children_ok", bool, True),
+            "step_free": column(step_free, n, "step_free", bool, False),
             "lang": lang,
-            "verified": _column(verified, n, "verified", bool, False),
+            "verified": column(verified, n, "verified", bool, False),
         }
         if np.any(columns["beds"] < 0) or np.any(columns["held_beds"] < 0):
             raise ValueError("beds must be non-negative")
@@ -304,122 +227,17 @@ class OfferPool:
         """ISO codes spoken at the offer in this pool position."""
         return self.languages.decode(self.lang[position])
 
-
-@dataclass(frozen=True)
-class RequestProfile:
-    """One household's request as the matcher sees it."""
-
-    id: int
-    lat: float
-    lon: float
-    adults: int
-    max_distance_km: float
-    needed_from: date
-    duration_days: int
-    children: int = 0
-    pets: bool = False
-    step_free_needed: bool = False
-    languages: tuple[str, ...] = ()  # ISO 639-1 codes, the preferred one first
-    place_name: str = ""
-    priority: float = 1.0
-
-    def __post_init__(self) -> None:
-        if self.adults < 0 or self.children < 0 or self.adults + self.children < 1:
-            raise ValueError("a household has at least one person")
-        if not (abs(self.lat) <= 90 and abs(self.lon) <= 180):
-            raise ValueError("coordinates out of range")
-        if self.max_distance_km < 0 or self.duration_days < 0:
-            raise ValueError("distance and duration must be non-negative")
-        if not 1.0 <= self.priority <= MAX_PRIORITY:
-            raise ValueError(f"priority must be between 1 and {MAX_PRIORITY}")
-
-    @property
-    def people(self) -> int:
-        """Household size."""
-        return self.adults + self.children
-
-
-@dataclass(frozen=True, eq=False)
-class RequestBatch:
-    """Many requests as columns, for the batch; build with ``from_columns`` or ``from_profiles``."""
-
-    ids: np.ndarray
-    lat: np.ndarray
-    lon: np.ndarray
-    people: np.ndarray
-    children: np.ndarray
-    pets: np.ndarray
-    step_free_needed: np.ndarray
-    languages: tuple[tuple[str, ...], ...]
-    max_distance_km: np.ndarray
-    needed_from: np.ndarray  # day numbers
-    duration_days: np.ndarray
-    priority: np.ndarray  # quantised to PRIORITY_QUANTUM
-
-    @classmethod
-    def from_columns(
-        cls,
-        *,
-        ids,
-        lat,
-        lon,
-        adults,
-        max_distance_km,
-        needed_from,
-        duration_days,
-        children=None,
-        pets=None,
-        step_free_needed=None,
-        languages: Sequence | None = None,
-        priority=None,
-    ) -> RequestBatch:
-        """Build a batch from one value per request in each column."""
-        ids = np.asarray(ids, dtype=np.int64)
-        n = ids.shape[0]
-        if np.unique(ids).shape[0] != n:
-            raise ValueError("request ids must be unique")
-        adults = _column(adults, n, "adults", np.int64, 1)
-        children = _column(children, n, "children", np.int64, 0)
-        people = adults + children
-        if np.any(adults < 0) or np.any(children < 0) or np.any(people < 1):
-            raise ValueError("a household has at least one person")
-        prio = _column(priority, n, "priority", np.float64, 1.0)
-        if np.any(prio < 1.0) or np.any(prio > MAX_PRIORITY):
-            raise ValueError(f"priority must be between 1 and {MAX_PRIORITY}")
-        langs = tuple(_codes(e) for e in languages) if languages is not None else ((),) * n
-        return cls(
-            ids=ids,
-            lat=_column(lat, n, "lat", np.float64, 0.0),
-            lon=_column(lon, n, "lon", np.float64, 0.0),
-            people=people,
-            children=children,
-            pets=_column(pets, n, "pets", bool, False),
-            step_free_needed=_column(step_free_needed, n, "step_free_needed", bool, False),
-            languages=langs,
-            max_distance_km=_column(max_distance_km, n, "max_distance_km", np.float64, 0.0),
-            needed_from=_days(needed_from, n, "needed_from"),
-            duration_days=_column(duration_days, n, "duration_days", np.int64, 0),
-            priority=np.round(prio / PRIORITY_QUANTUM) * PRIORITY_QUANTUM,
-        )
-
-    @classmethod
-    def from_profiles(cls, requests: Iterable[RequestProfile]) -> RequestBatch:
-        """Build a batch from request profiles."""
-        rs = list(requests)
-        return cls.from_columns(
-            ids=[r.id for r in rs],
-            lat=[r.lat for r in rs],
-            lon=[r.lon for r in rs],
-            adults=[r.adults for r in rs],
-            children=[r.children for r in rs],
-            pets=[r.pets for r in rs],
-            step_free_needed=[r.step_free_needed for r in rs],
-            languages=[r.languages for r in rs],
-            max_distance_km=[r.max_distance_km for r in rs],
-            needed_from=[r.needed_from for r in rs],
-            duration_days=[r.duration_days for r in rs],
-            priority=[r.priority for r in rs],
-        )
-
-    def __len__(self) -> int:
-        return int(self.ids.shape[0])
+    def shared_languages(self, positions: np.ndarray, codes: tuple[str, ...]) -> list[tuple[str, ...]]:
+        """For each offer position, the given codes (in their order) that the offer speaks."""
+        spoken = []
+        for code in codes:
+            bit = self.languages._bit.get(code)
+            if bit is None:
+                spoken.append(np.zeros(positions.shape[0], dtype=bool))
+            else:
+                word = self.lang[positions, bit // 64]
+                spoken.append(((word >> np.uint64(bit % 64)) & np.uint64(1)).astype(bool))
+        if not spoken:
+            return [()] * positions.shape[0]
+        rows = np.stack(spoken, axis=1).tolist()
+        return [tuple(code for code, hit in zip(codes, row, strict=True) if hit) for row in rows]

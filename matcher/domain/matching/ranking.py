@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -11,7 +12,7 @@ import numpy as np
 from matcher.domain.geo import haversine_from_radians
 from matcher.domain.matching.pool import OfferPool, RequestProfile
 from matcher.domain.matching.reasons import Reason
-from matcher.domain.matching.rules import RULES, PairView, rule_passes
+from matcher.domain.matching.rules import RULE_IDS, RULES, PairView
 from matcher.domain.matching.scoring import (
     component_fits,
     explain_components,
@@ -28,6 +29,7 @@ from matcher.domain.matching.settings import (
 )
 
 DEFAULT_WEIGHTS = ScoringWeights()
+_DISTANCE = RULE_IDS.index("distance")
 DEFAULT_SETTINGS = MatchingSettings()
 
 
@@ -104,6 +106,48 @@ def _best_first(keys: np.ndarray, limit: int | None) -> np.ndarray:
     return order if limit is None else order[:limit]
 
 
+def _candidates(request, pool, view, positions, top, score, points) -> list[Candidate]:
+    """Candidate objects, with their reasons, for the pairs ``top`` of the view (pool positions given)."""
+    columns = zip(
+        pool.ids[positions].tolist(),
+        score[top].tolist(),
+        view.distance_km[top].tolist(),
+        zip(*(np.round(points[name][top], 2).tolist() for name in COMPONENTS), strict=True),
+        pool.verified[positions].tolist(),
+        pool.free_beds[positions].tolist(),
+        view.available_from[top].tolist(),
+        view.available_until[top].tolist(),
+        pool.shared_languages(positions, request.languages),
+        strict=True,
+    )
+    need = request.needed_from.toordinal()
+    out = []
+    for offer_id, total, km, component_points, verified, free, start, until, shared in columns:
+        reasons = explain_components(
+            km=km,
+            place_name=request.place_name,
+            free_beds=free,
+            people=request.people,
+            shared_languages=shared,
+            has_languages=bool(request.languages),
+            start=start,
+            need=need,
+            until=until,
+        )
+        out.append(
+            Candidate(
+                offer_id=offer_id,
+                score=total,
+                distance_km=km,
+                components=dict(zip(COMPONENTS, component_points, strict=True)),
+                reasons=tuple(reasons),
+                verified=verified,
+                free_beds=free,
+            )
+        )
+    return out
+
+
 def rank(
     request: RequestProfile,
     pool: OfferPool,
@@ -120,19 +164,30 @@ def rank(
     near_km = float(settings.near_miss_limit_km(request.max_distance_km))
     # Every candidate and near-miss lies within near_km, so the prefilter cannot change the result.
     at = pool.within(request.lat, request.lon, near_km) if prefilter else np.arange(len(pool))
-    latr = np.radians(request.lat)
-    d = haversine_from_radians(
-        latr, np.cos(latr), np.radians(request.lon), pool.latr[at], pool.coslat[at], pool.lonr[at]
-    )
-    inside = d <= near_km
-    at, d = at[inside], d[inside]
     excluded = np.asarray(list(excluded_offer_ids), dtype=np.int64)
-    view = request_view(request, pool, at, d, today=today, settings=settings, excluded=np.isin(pool.ids[at], excluded))
-    passes = rule_passes(view)
-    failures = passes.shape[0] - passes.sum(axis=0)
-    shown = np.flatnonzero(failures <= 1)
-    view = view.take(shown)
-    passes, failures, at = passes[:, shown], failures[shown], at[shown]
+    refused = np.isin(pool.ids[at], excluded) if excluded.shape[0] else np.zeros(at.shape[0], dtype=bool)
+    view = request_view(request, pool, at, None, today=today, settings=settings, excluded=refused)
+    # Distance is the dearest rule, so it is computed only for offers failing at most one of the others.
+    passed: dict[int, np.ndarray] = {}
+    failures = np.zeros(at.shape[0], dtype=np.uint8)
+    for i, rule in enumerate(RULES):
+        if i != _DISTANCE:
+            passed[i] = np.asarray(rule.passes(view))
+            failures += ~passed[i]
+    maybe = np.flatnonzero(failures <= 1)
+    latr = np.radians(request.lat)
+    at_maybe = at[maybe]
+    distance_km = haversine_from_radians(
+        latr, np.cos(latr), np.radians(request.lon), pool.latr[at_maybe], pool.coslat[at_maybe], pool.lonr[at_maybe]
+    )
+    passed[_DISTANCE] = np.asarray(RULES[_DISTANCE].passes(dataclasses.replace(view, distance_km=distance_km)))
+    failures = failures[maybe] + ~passed[_DISTANCE]
+    shown = np.flatnonzero((failures <= 1) & (distance_km <= near_km))
+    # Where each shown pair sits in the first-pass arrays, to look up which rule it fails.
+    first_pass = maybe[shown]
+    passed[_DISTANCE] = passed[_DISTANCE][shown]
+    view, failures, at = view.take(first_pass), failures[shown], at[first_pass]
+    view.distance_km = distance_km[shown]
     primary_hit, any_hit = language_hits(
         pool.lang[at], pool.languages.mask(request.languages[:1]), pool.languages.mask(request.languages)
     )
@@ -140,32 +195,11 @@ def rank(
     keys = score_keys(score, pool.id_rank[at], len(pool))
     cand, near = np.flatnonzero(failures == 0), np.flatnonzero(failures == 1)
 
-    candidates = []
-    for k in cand[_best_first(keys[cand], limit)]:
-        offer_langs = set(pool.offer_languages(at[k]))
-        shared = tuple(code for code in request.languages if code in offer_langs)
-        candidates.append(
-            Candidate(
-                offer_id=int(pool.ids[at[k]]),
-                score=float(score[k]),
-                distance_km=float(view.distance_km[k]),
-                components={name: round(float(points[name][k]), 2) for name in COMPONENTS},
-                reasons=tuple(
-                    explain_components(
-                        view,
-                        int(k),
-                        place_name=request.place_name,
-                        shared_languages=shared,
-                        has_languages=bool(request.languages),
-                    )
-                ),
-                verified=bool(pool.verified[at[k]]),
-                free_beds=int(pool.free_beds[at[k]]),
-            )
-        )
+    top = cand[_best_first(keys[cand], limit)]
+    candidates = _candidates(request, pool, view, at[top], top, score, points)
     near_misses = []
     for k in near[_best_first(keys[near], near_miss_limit)]:
-        rule = RULES[int(np.argmin(passes[:, k]))]
+        rule = next(RULES[i] for i in range(len(RULES)) if not passed[i][k if i == _DISTANCE else first_pass[k]])
         near_misses.append(
             NearMiss(
                 offer_id=int(pool.ids[at[k]]),

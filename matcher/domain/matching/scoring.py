@@ -72,25 +72,27 @@ def score_keys(score: np.ndarray, id_rank: np.ndarray, n_offers: int) -> np.ndar
 
 
 def explain_components(
-    view: PairView,
-    k: int,
     *,
+    km: float,
     place_name: str,
+    free_beds: int,
+    people: int,
     shared_languages: tuple[str, ...],
     has_languages: bool,
+    start: int,
+    need: int,
+    until: int,
 ) -> list[Reason]:
-    """One reason per component, in COMPONENTS order, for pair ``k``."""
-    km = float(view.at("distance_km", k))
+    """One reason per component, in COMPONENTS order (day numbers for start, need and until)."""
     if place_name:
         proximity = reason("proximity", N_("%(km)s km from %(place)s"), km=km, place=place_name)
     else:
         proximity = reason("proximity.away", N_("%(km)s km away"), km=km)
-    beds, people = int(view.at("free_beds", k)), int(view.at("people", k))
     capacity = plural_reason(
         "capacity",
         Nn_("%(beds)s bed for a household of %(people)s", "%(beds)s beds for a household of %(people)s"),
-        beds,
-        beds=beds,
+        free_beds,
+        beds=free_beds,
         people=people,
     )
     if shared_languages:
@@ -99,8 +101,6 @@ def explain_components(
         language = reason("language.none", N_("no shared language"))
     else:
         language = reason("language.unknown", N_("no language given"))
-    start, need = int(view.at("available_from", k)), int(view.at("needed_from", k))
-    until = int(view.at("available_until", k))
     if start > need:
         dates = late_reason(start, need)
     elif until == OPEN_ENDED_DAY:

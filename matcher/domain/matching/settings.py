@@ -15,16 +15,16 @@ DEFAULT_BATCH_TOP_K = 40
 # An offer failing only on distance is still shown as a near-miss up to min(max * factor, max + extra km).
 DEFAULT_NEAR_MISS_DISTANCE_FACTOR = 1.5
 DEFAULT_NEAR_MISS_EXTRA_KM = 100.0
-DEFAULT_RANK_LIMIT = 50
-DEFAULT_NEAR_MISS_LIMIT = 20
+DEFAULT_RANK_LIMIT = 20
+DEFAULT_NEAR_MISS_LIMIT = 10
 # Components with at most this many candidate pairs (and a shareable offer) are solved exactly by MILP.
 DEFAULT_EXACT_MILP_MAX_PAIRS = 4_000
 # Work limit of a MILP, in branch-and-bound nodes: a work limit, unlike a time limit, keeps results deterministic.
 DEFAULT_MILP_NODE_LIMIT = 2_000
 # Safety net in seconds for one MILP; hitting it is reported (deterministic=False in the stats).
-DEFAULT_MILP_TIME_LIMIT_S = 20.0
+DEFAULT_MILP_TIME_LIMIT_S = 10.0
 # The LP-rounding polish only runs a MILP on residual problems up to this many candidate pairs.
-DEFAULT_POLISH_MAX_PAIRS = 60_000
+DEFAULT_POLISH_MAX_PAIRS = 10_000
 
 # Default score weights, in points out of 100.
 DEFAULT_PROXIMITY_POINTS = 40.0

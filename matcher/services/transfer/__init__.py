@@ -1,0 +1,1 @@
+"""CSV import and export of offers, housing requests and matches (see formats.py for the columns)."""
