@@ -205,6 +205,13 @@ def delete_account(user: User, password: str, *, now: datetime | None = None) ->
                 )  # fmt: skip
                 request.status = RequestStatus.CLOSED
             anonymise_request(request, now)
+        owned = db.session.scalars(select(HousingRequest.id).where(HousingRequest.owner_id == user.id)).all()
+        if owned:  # a leaving coordinator's cases go back to the queue, unassigned
+            db.session.execute(
+                update(HousingRequest).where(HousingRequest.id.in_(owned)).values(owner_id=None)
+                .execution_options(synchronize_session=False)
+            )  # fmt: skip
+            audit.record("case.unassigned", "user", user.id, actor=user, reason="account deleted", cases=list(owned))
         db.session.execute(update(HostCheck).where(HostCheck.host_id == user.id).values(note=""))
         db.session.execute(update(Concern).where(Concern.reporter_id == user.id).values(body=""))
         db.session.execute(delete(Notification).where(Notification.user_id == user.id))

@@ -5,9 +5,15 @@ from __future__ import annotations
 from datetime import date
 
 from babel.lists import format_list
+from babel.numbers import parse_pattern
 from flask_babel import format_date, format_decimal, get_locale, gettext, ngettext
 
 from matcher.domain.matching import Reason
+
+
+# Parsed once: Babel would parse a pattern string again on every call (a case page formats ~80 numbers).
+WHOLE = parse_pattern("#,##0")
+ONE_DECIMAL = parse_pattern("#,##0.#")
 
 
 def _language_name(code: str) -> str:
@@ -21,7 +27,7 @@ def _format_param(value: object) -> str:
     if isinstance(value, date):
         return format_date(value, "d MMMM")
     if isinstance(value, float):
-        return format_decimal(value, "#,##0" if abs(value) >= 10 else "#,##0.#")
+        return format_decimal(value, WHOLE if abs(value) >= 10 else ONE_DECIMAL)
     if isinstance(value, int):
         return format_decimal(value)
     if isinstance(value, tuple | list):

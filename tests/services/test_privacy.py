@@ -108,6 +108,9 @@ def test_deletion_waits_for_a_placement_in_progress_and_the_last_admin_stays(cas
     matches.decline(case.refugee, match.id, "personal")
     privacy.delete_account(case.refugee, TEST_PASSWORD)
     assert db.session.get(HousingRequest, case.request.id).status is RequestStatus.CLOSED
+    other = factories.make_request(owner_id=case.coordinator.id)
+    privacy.delete_account(case.coordinator, TEST_PASSWORD)  # a leaving coordinator's cases go back to the queue
+    assert db.session.get(HousingRequest, other.id).owner_id is None
     admin = factories.make_user(Role.ADMIN)
     with pytest.raises(Conflict, match="last admin"):
         privacy.delete_account(admin, TEST_PASSWORD)
