@@ -10,7 +10,6 @@ from flask_babel import format_date, format_decimal, get_locale, gettext, ngette
 
 from matcher.domain.matching import Reason
 
-
 # Parsed once: Babel would parse a pattern string again on every call (a case page formats ~80 numbers).
 WHOLE = parse_pattern("#,##0")
 ONE_DECIMAL = parse_pattern("#,##0.#")
