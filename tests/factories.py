@@ -37,7 +37,7 @@ def make_user(role: str | Role = Role.HOST, **fields) -> User:
 
 # Gazetteer points (GeoNames ids and city centres), so factory records look like geocoded ones.
 KRAKOW = {"place_name": "Kraków", "country": "PL", "geoname_id": 3094802, "lat": 50.06143, "lon": 19.93658}
-LVIV = {"place_name": "Lviv", "country": "UA", "geoname_id": 702550, "lat": 49.83826, "lon": 24.02324}
+LVIV = {"place_name": "Львів", "country": "UA", "geoname_id": 702550, "lat": 49.83826, "lon": 24.02324}
 
 
 def _today():

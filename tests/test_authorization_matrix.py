@@ -109,6 +109,7 @@ EXPECTED: dict[str, dict[str, object]] = {
     "maps_api.cities_json": everyone(200),
     "maps_api.offers_json": api(200),
     "maps_api.requests_json": api(200),
+    "place_search.search": logged_in(200),  # the place pickers' autocomplete: public gazetteer names only
     # log-in and sign-up
     "auth.login": row(200, 302, 302, 302, 302, 302, 302),
     "auth.login_post": everyone(422),

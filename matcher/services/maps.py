@@ -5,7 +5,8 @@ Every answer is built from cached columns (numpy arrays), never a query per offe
 - the matching engine's offer pool (free beds, status, pets, step-free, languages), rebuilt when offers or
   matches change;
 - this module's own columns of approximate points and hosts, reloaded when offers change.
-The exact, private point of an offer is never read here.
+The exact, private point of an offer is never read here. Places are named for the reader (`locale`): in their
+local form, with the Latin name for readers of another script (matcher.place_names).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from matcher.domain.vocabulary import OfferStatus, RequestStatus
 from matcher.extensions import db
 from matcher.geocoding import TOWN_MIN_POPULATION, GazetteerGeocoder, load_gazetteer
 from matcher.models import HousingRequest, Offer
+from matcher.place_names import place_label
 from matcher.services.matching import matching_settings, offer_pool
 
 # The map may lag the database by this many seconds: within it, answers reuse the cached columns without even
@@ -148,7 +150,8 @@ class PublicCities:
 
     lat: np.ndarray
     lon: np.ndarray
-    names: list[str]
+    ids: list[int]  # GeoNames ids, which name the cities for each reader
+    names: list[str]  # GeoNames' main names
     countries: list[str]
     offers: np.ndarray
     free_beds: np.ndarray
@@ -164,7 +167,8 @@ class RequestLayer:
     lon: np.ndarray
     people: np.ndarray
     vulnerable: np.ndarray
-    place_names: list[str]
+    place_names: list[str]  # as stored
+    geoname_ids: list[int | None]
 
 
 @dataclass
@@ -261,11 +265,12 @@ def request_layer() -> RequestLayer:
                     HousingRequest.adults + HousingRequest.children,
                     HousingRequest.vulnerabilities,
                     HousingRequest.place_name,
+                    HousingRequest.geoname_id,
                 )
                 .where(HousingRequest.status == RequestStatus.OPEN)
                 .order_by(HousingRequest.created_at, HousingRequest.id)
             ).all()
-            ids, lat, lon, people, flags, names = zip(*rows, strict=True) if rows else ([],) * 6
+            ids, lat, lon, people, flags, names, geoname_ids = zip(*rows, strict=True) if rows else ([],) * 7
             _cache.requests = RequestLayer(
                 version=version,
                 ids=np.asarray(ids, dtype=np.int64),
@@ -274,6 +279,7 @@ def request_layer() -> RequestLayer:
                 people=np.asarray(people, dtype=np.int64),
                 vulnerable=np.asarray([bool(f) for f in flags], dtype=bool),
                 place_names=list(names),
+                geoname_ids=list(geoname_ids),
             )
         return _cache.requests
 
@@ -397,7 +403,7 @@ def offer_map(bbox: BBox, zoom: int, flt: OfferFilter) -> dict:
     return _collection("cells", zoom, level, features, **totals)
 
 
-def request_map(bbox: BBox, zoom: int) -> dict:
+def request_map(bbox: BBox, zoom: int, locale: str = "en") -> dict:
     """Open requests in the viewport, per desired place; nearby places share a grid cell when zoomed out."""
     layer = request_layer()
     sel = np.flatnonzero(bbox.contains(layer.lat, layer.lon))
@@ -419,13 +425,14 @@ def request_map(bbox: BBox, zoom: int) -> dict:
         if cells.size[i] == 1:
             p = int(members[0])
             cases = sel[place_members[p]]
+            first_case = int(cases[0])
             features.append(
                 {
                     "type": "Feature",
                     "geometry": _point(p_lat[p], p_lon[p]),
                     "properties": {
                         "kind": "place",
-                        "name": layer.place_names[int(cases[0])],
+                        "name": place_label(layer.geoname_ids[first_case], layer.place_names[first_case], locale),
                         "count": int(places.size[p]),
                         "people": int(p_people[p]),
                         "vulnerable": int(p_vulnerable[p]),
@@ -476,6 +483,7 @@ def public_cities(layer: OfferLayer | None = None, today: date | None = None) ->
     result = PublicCities(
         lat=gaz.lat[city_rows],
         lon=gaz.lon[city_rows],
+        ids=[int(i) for i in gaz.ids[city_rows]],
         names=[gaz.names[r] for r in city_rows.tolist()],
         countries=[str(c) for c in gaz.countries[city_rows]],
         offers=offers[shown],
@@ -485,7 +493,7 @@ def public_cities(layer: OfferLayer | None = None, today: date | None = None) ->
     return result
 
 
-def public_map(bbox: BBox, zoom: int) -> dict:
+def public_map(bbox: BBox, zoom: int, locale: str = "en") -> dict:
     """Open offers and free beds per city in the viewport; nearby cities share a cluster when zoomed out.
 
     Every feature sits on a gazetteer city's own point: a cluster sits on its city with the most offers.
@@ -502,11 +510,12 @@ def public_map(bbox: BBox, zoom: int) -> dict:
     features = []
     for i in range(len(cells)):
         lead = int(leaders[i])
+        city = int(sel[lead])
         single = cells.size[i] == 1
         properties = {
             "kind": "city" if single else "cluster",
-            "name": cities.names[int(sel[lead])],
-            "country": cities.countries[int(sel[lead])],
+            "name": place_label(cities.ids[city], cities.names[city], locale),
+            "country": cities.countries[city],
             "offers": int(offer_sum[i]),
             "free_beds": int(free_sum[i]),
         }

@@ -2,6 +2,8 @@
 
 Places are geocoded once, when a record is written; ranking works on the stored coordinates. The geocoder named
 by MATCHER_GEOCODER is built once per process. An offer's approximate public point is computed here too.
+A record stores its place's local name ("Warszawa", "Київ"); pages show it through display_name, which adds the
+Latin name for readers of another script ("Київ (Kyiv)") and names older rows stored as "Warsaw" locally too.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 
 from matcher.domain.location import approximate_point, sparsity_factor
 from matcher.geocoding import Geocoder, Place, country_name, european_countries, get_geocoder
+from matcher.place_names import place_label
 from matcher.services.errors import ServiceError
 from matcher.services.inputs import check_text, point_problems
 
@@ -23,6 +26,8 @@ PLACE_NAME_MAX = 120  # matcher.models.PLACE_MAX
 PIN_MAX_KM_FROM_TOWN = 100.0
 # Two points closer than this (degrees, ~1 cm) are one point: a re-saved form does not move anything.
 SAME_POINT_DEG = 1e-7
+SUGGESTIONS_MAX = 10  # places an autocomplete answer lists
+NAMED_IDS_MAX = 500  # gazetteer places a search by name may match ("Novoselivka" names a hundred villages)
 
 _GEOCODERS: dict[tuple[str, str], Geocoder] = {}
 _GEOCODERS_LOCK = threading.Lock()
@@ -30,7 +35,7 @@ _GEOCODERS_LOCK = threading.Lock()
 
 @dataclass(frozen=True)
 class ResolvedPlace:
-    """Where a record is: the gazetteer's name for it and the point to store."""
+    """Where a record is: the place's local name (matcher.place_names) and the point to store."""
 
     place_name: str
     country: str  # ISO 3166-1 alpha-2
@@ -171,3 +176,25 @@ def public_point(lat: float, lon: float, *, salt: str) -> tuple[float, float]:
     secret = str(current_app.config["SECRET_KEY"]).encode("utf-8")
     sparsity = sparsity_factor(geocoder().distance_to_town_km(lat, lon))
     return approximate_point(lat, lon, secret=secret, salt=salt, sparsity=sparsity)
+
+
+def display_name(name: str, geoname_id: int | None, locale: str | None = None) -> str:
+    """How a stored or found place reads to the current user: "Київ (Kyiv)" in English, "Київ" in Ukrainian.
+
+    Gazetteer places are named through their GeoNames id, so older rows stored as "Warsaw" read "Warszawa" too;
+    a place the local-name list does not know, or one Nominatim found, keeps `name`.
+    """
+    return place_label(geoname_id, name or "", locale or str(get_locale() or "en"))
+
+
+def suggest(prefix: str | None, country: str | None = None) -> list[Place]:
+    """Places whose name in any script or spelling starts with `prefix`, for autocomplete; most populous first."""
+    prefix = (prefix or "").strip()[:PLACE_NAME_MAX]
+    code = (country or "").strip().upper()
+    return geocoder().search(prefix, code if code in country_codes() else None, SUGGESTIONS_MAX)
+
+
+def ids_named(text: str | None) -> list[int]:
+    """GeoNames ids of the places any of whose names is `text` ("Lviv", "Львів", "Львів (Lviv)"), for searches."""
+    text = (text or "").strip()[:PLACE_NAME_MAX]
+    return geocoder().ids_named(text, limit=NAMED_IDS_MAX) if text else []

@@ -9,6 +9,8 @@ from flask import current_app
 from flask_babel import format_date, format_datetime, format_decimal, format_percent, format_timedelta, get_locale
 from flask_babel import lazy_gettext as _l
 
+from matcher.services.places import display_name
+
 LANGUAGE_SELF_NAMES = {}
 
 
@@ -29,6 +31,11 @@ def country_name(code: str) -> str:
     """A country's name in the current user's language."""
     locale = get_locale() or Locale("en")
     return locale.territories.get((code or "").upper(), code or "")
+
+
+def place_label(name: str, geoname_id: int | None = None) -> str:
+    """A city in its local form, with the Latin name for readers of another script: "Київ (Kyiv)" in English."""
+    return display_name(name, geoname_id)
 
 
 STATUS_LABELS = {
@@ -93,6 +100,7 @@ def template_globals() -> dict:
         "current_locale": str(get_locale() or "en"),
         "language_name": language_name,
         "country_name": country_name,
+        "place_label": place_label,
         "status_label": status_label,
         "vulnerability_label": vulnerability_label,
         "decline_reason_label": decline_reason_label,

@@ -10,6 +10,7 @@ import math
 
 import xstatic.pkg.leaflet
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -19,7 +20,7 @@ from matcher.extensions import csrf
 from matcher.models import STAFF_ROLES
 from matcher.services import maps
 from matcher.web.access import roles_required
-from matcher.web.i18n import language_name
+from matcher.web.i18n import language_name, place_label
 
 bp = Blueprint("maps", __name__, url_prefix="/maps")
 api_bp = Blueprint("maps_api", __name__, url_prefix="/api/v1/map")
@@ -103,6 +104,11 @@ def _offer_filter(args: _Args) -> maps.OfferFilter:
     )
 
 
+def _locale() -> str:
+    """The reader's language, which decides how city names read ("Київ (Kyiv)" or "Київ")."""
+    return str(get_locale() or "en")
+
+
 def _require_staff() -> None:
     if not current_user.is_authenticated:
         abort(401)
@@ -130,7 +136,7 @@ def requests_json():
     args = _Args()
     bbox, zoom = args.bbox(), args.integer("zoom", DEFAULT_ZOOM, 0, MAX_ZOOM)
     args.check()
-    return jsonify(maps.request_map(bbox, zoom))
+    return jsonify(maps.request_map(bbox, zoom, _locale()))
 
 
 @api_bp.get("/cities")
@@ -139,7 +145,7 @@ def cities_json():
     args = _Args()
     bbox, zoom = args.bbox(), args.integer("zoom", DEFAULT_ZOOM, 0, MAX_ZOOM)
     args.check()
-    return jsonify(maps.public_map(bbox, zoom))
+    return jsonify(maps.public_map(bbox, zoom, _locale()))
 
 
 # --- pages ----------------------------------------------------------------------------------------------------
@@ -276,7 +282,7 @@ def case_map_settings(case, ranking, offers) -> dict:
         "lat": case.lat,
         "lon": case.lon,
         "zoom": 8,
-        "place": case.place_name,
+        "place": place_label(case.place_name, case.geoname_id),
         "max_km": case.max_distance_km,
         "candidates": candidates,
         "tile_url": current_app.config.get("MAP_TILE_URL", ""),

@@ -121,24 +121,25 @@ def chosen_place_id(form) -> int | None:
 def place_option_label(place) -> str:
     """How one option of an ambiguous name reads: name, then region or nearest big city, then country."""
     country = country_name(place.country)
+    name = places.display_name(place.name, place.geoname_id)
     if place.region:
-        return _("%(name)s — %(region)s, %(country)s", name=place.name, region=place.region, country=country)
+        return _("%(name)s — %(region)s, %(country)s", name=name, region=place.region, country=country)
     if place.near:
         return _(
             "%(name)s — %(km)s km from %(near)s, %(country)s",
-            name=place.name,
+            name=name,
             km=format_decimal(round(place.near_km)),
-            near=place.near,
+            near=places.display_name(place.near, place.near_id),
             country=country,
         )
     if place.population:
         return _(
             "%(name)s — %(country)s, %(people)s inhabitants",
-            name=place.name,
+            name=name,
             country=country,
             people=format_decimal(place.population),
         )
-    return _("%(name)s — %(country)s", name=place.name, country=country)
+    return _("%(name)s — %(country)s", name=name, country=country)
 
 
 def apply_place_error(form, error: ServiceError) -> None:

@@ -20,6 +20,10 @@ from matcher.geocoding import (
 
 LVIV = 702550
 KRAKOW = 3094802
+WARSAW = 756135
+KYIV = 703448
+VIENNA = 2761369
+MUNICH = 2867714
 PARIS = 2988507
 FRANKFURT_MAIN = 2925533
 FRANKFURT_ODER = 2925535
@@ -111,6 +115,75 @@ def test_names_keep_their_local_form(gazetteer):
     assert (place.name, place.country) == ("Kraków", "PL")
 
 
+# --- local names (matcher.place_names) ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "name", "geonames_name"),
+    [
+        ("Warsaw", "Warszawa", "Warsaw"),
+        ("Vienna", "Wien", "Vienna"),
+        ("Munich", "München", "Munich"),
+        ("Kyiv", "Київ", "Kyiv"),
+        ("Athens", "Αθήνα", "Athens"),
+        ("Belgrade", "Београд", "Belgrade"),
+        ("Geneva", "Genève", "Geneva"),
+        ("The Hague", "Den Haag", "The Hague"),
+        ("Kraków", "Kraków", "Kraków"),  # GeoNames' main name is already local
+    ],
+)
+def test_a_city_is_named_in_its_local_form(gazetteer, query, name, geonames_name):
+    place = gazetteer.geocode(query).place
+    assert (place.name, place.geonames_name) == (name, geonames_name)
+    assert gazetteer.place_by_id(place.geoname_id) == place
+
+
+@pytest.mark.parametrize(
+    ("queries", "geoname_id"),
+    [
+        (["Warsaw", "Warszawa", "Варшава", "Warschau", "WARSZAWA", "warszawa ", "Varsovie"], WARSAW),
+        (["Kyiv", "Київ", "Kiev", "Киев", "КИЇВ", "kyiv", "Kijów", "Kíev"], KYIV),
+        (["Vienna", "Wien", "Відень", "Вена", "Wiedeń"], VIENNA),
+        (["Munich", "München", "Munchen", "Мюнхен", "Monachium"], MUNICH),
+    ],
+)
+def test_every_spelling_and_script_finds_the_same_city(gazetteer, queries, geoname_id):
+    assert {found_id(gazetteer.geocode(q)) for q in queries} == {geoname_id}
+    assert {found_id(gazetteer.geocode(q, gazetteer.place_by_id(geoname_id).country)) for q in queries} == {geoname_id}
+
+
+@pytest.mark.parametrize("query", ["Київ (Kyiv)", "Kyiv (Київ)", "Київ (Kyiv), Україна", "Київ (Kyiv), UA"])
+def test_a_name_as_pages_show_it_is_found(gazetteer, query):
+    assert found_id(gazetteer.geocode(query)) == KYIV
+
+
+def test_brackets_that_are_part_of_a_name_still_count(gazetteer):
+    assert gazetteer.geocode("Halle (Saale)").place.name == "Halle (Saale)"
+    assert gazetteer.geocode("Xyzzy (Kyiv)").status == "unknown"
+    assert gazetteer.search("Київ (Kyiv)")[0].geoname_id == KYIV  # a suggestion, as it was shown
+    assert gazetteer.search("Halle (S")[0].name == "Halle (Saale)"
+
+
+def test_a_local_name_ranks_like_a_main_name(gazetteer):
+    # "Wien" is an alternate name of Vienna in GeoNames; as the local name it outranks Wiesbaden's main name.
+    assert gazetteer.search("Wie")[0].geoname_id == VIENNA
+    assert gazetteer.search("Mün", country="DE")[0].geoname_id == MUNICH
+    assert gazetteer.search("Варш")[0].geoname_id == WARSAW
+
+
+def test_the_nearest_big_city_is_named_locally_too(gazetteer):
+    place = gazetteer.geocode("Pruszków").place
+    assert (place.near, place.near_id) == ("Warszawa", WARSAW) and 10 < place.near_km < 20
+
+
+def test_ids_named_finds_every_place_of_a_name_in_any_script(gazetteer):
+    assert gazetteer.ids_named("Lviv") == gazetteer.ids_named("Львів") == gazetteer.ids_named("Львів (Lviv)")
+    assert gazetteer.ids_named("Lviv")[0] == LVIV
+    assert {LVIV, LEMBERG_PFALZ} <= set(gazetteer.ids_named("Lemberg"))
+    assert gazetteer.ids_named("Lemberg", limit=1) == [LVIV]  # most populous first
+    assert gazetteer.ids_named("") == gazetteer.ids_named("Xyzzyville") == []
+
+
 def test_country_filter_picks_that_countrys_place(gazetteer):
     # Without a country "Lemberg" is Lviv (170x bigger); in Germany it is the village in the Palatinate.
     assert found_id(gazetteer.geocode("Lemberg")) == LVIV
@@ -148,7 +221,7 @@ def test_only_main_name_match_wins_over_aliases(gazetteer):
 def test_a_place_and_its_namesake_nearby_are_one_place(gazetteer):
     # Yerevan lists its district's name "Erebuni" as an old name: one place, the district matching on its own name.
     place = gazetteer.geocode("Erebuni").place
-    assert (place.name, place.country) == ("Erebuni", "AM")
+    assert (place.name, place.geonames_name, place.country) == ("Էրեբունի", "Erebuni", "AM")
 
 
 def test_frankfurt_asks_which_one(gazetteer):
@@ -353,7 +426,8 @@ def test_nominatim_is_rate_limited(gazetteer, monkeypatch):
 def test_nominatim_delegates_offline_helpers(gazetteer):
     geocoder = NominatimGeocoder(FakeNominatim(), min_delay_s=0, fallback=gazetteer)
     assert geocoder.search("krak")[0].geoname_id == KRAKOW
-    assert geocoder.place_by_id(LVIV).name == "Lviv"
+    assert geocoder.place_by_id(LVIV).name == "Львів"
+    assert geocoder.ids_named("Lviv") == gazetteer.ids_named("Lviv")
     assert geocoder.nearest_city(50.062, 19.937).geoname_id == KRAKOW
     assert geocoder.distance_to_town_km(50.062, 19.937) < 2
     assert list(geocoder.nearest_city_ids([50.062], [19.937])) == [KRAKOW]

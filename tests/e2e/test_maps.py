@@ -122,10 +122,10 @@ def test_a_visitor_sees_counts_per_city_and_never_an_offer(page, world):
 
     with page.expect_response(lambda r: "/api/v1/map/cities" in r.url):
         page.goto("/maps/?lat=51.2&lon=20.5&zoom=7")
-    expect(page.locator("[data-map-list]")).to_contain_text("Warsaw: open offers: 6")
+    expect(page.locator("[data-map-list]")).to_contain_text("Warszawa: open offers: 6")
     expect(page.locator("[data-map-list]")).to_contain_text("Kraków: open offers: 3")
     expect(page.locator("[data-map-summary]")).to_contain_text("Open offers in view:")
-    page.get_by_role("button", name="Warsaw: open offers: 6").click()
+    page.get_by_role("button", name="Warszawa: open offers: 6").click()
     expect(page.locator(".leaflet-popup-content")).to_contain_text("Free beds: 18")
     assert page.locator(".map-point").count() == 0
     page.wait_for_timeout(400)  # the popup fades in

@@ -15,6 +15,7 @@ from tests.e2e.conftest import screenshot
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a sturdy passphrase 42"
+KYIV = 703448
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -81,6 +82,22 @@ def test_host_offers_a_room_in_krakow_pauses_it_and_confirms_it_again(page, app)
         assert offer.kind.value == "flat" and offer.pets_ok and sorted(offer.languages) == ["pl", "uk"]
 
 
+def test_the_place_field_suggests_cities_in_any_script_and_fills_the_country(page, app):
+    sign_up(page, "I need a place to stay", "Taras Melnyk", phone="+380 67 765 1111")
+    page.get_by_role("link", name="Ask for a place to stay").click()
+    place = page.get_by_label("Where would you like to stay? City or town")
+    # The first search loads the gazetteer in the server (seconds on a busy machine).
+    with page.expect_response(lambda r: "/places/search" in r.url and "Kiev" in r.url, timeout=60_000):
+        place.press_sequentially("Kiev")
+    options = page.locator("#place-suggestions option")
+    expect(options.first).to_have_attribute("value", "Київ (Kyiv)")
+    expect(options.first).to_have_attribute("label", "Київ (Kyiv) — Ukraine, 2,952,301 inhabitants")
+    place.fill("Київ (Kyiv)")  # as picking the suggestion does
+    place.dispatch_event("change")
+    expect(page.locator("input[name=place_choice]")).to_have_value(str(KYIV))
+    expect(page.get_by_label("Country")).to_have_value("UA")
+
+
 def test_a_family_of_four_with_a_dog_asks_for_a_place_near_lwow(page, app):
     sign_up(page, "I need a place to stay", "Olena Kovalenko", phone="+380 67 765 4321")
     page.get_by_role("link", name="Ask for a place to stay").click()
@@ -102,15 +119,15 @@ def test_a_family_of_four_with_a_dog_asks_for_a_place_near_lwow(page, app):
     page.get_by_role("button", name="Send my request").click()
     expect(page.get_by_text("We are looking for a place for you.")).to_be_visible()
     expect(page.get_by_text("2 adults, 2 children (ages 4, 9)")).to_be_visible()
-    expect(page.get_by_text("Lviv, Ukraine, up to 200 km away")).to_be_visible()
+    expect(page.get_by_text("Львів (Lviv), Ukraine, up to 200 km away")).to_be_visible()
     screenshot(page, "request-status-phone")
 
     page.goto("/dashboard")
-    expect(page.get_by_role("link", name="Near Lviv")).to_be_visible()
+    expect(page.get_by_role("link", name="Near Львів (Lviv)")).to_be_visible()
     screenshot(page, "refugee-dashboard-phone")
 
     with app.app_context():
         found = db.session.scalar(select(HousingRequest))
         assert (found.adults, found.children, found.child_ages, found.pets) == (2, 2, ["4", "9"], True)
-        assert (found.place_name, found.country, found.max_distance_km) == ("Lviv", "UA", 200)
+        assert (found.place_name, found.country, found.max_distance_km) == ("Львів", "UA", 200)
         assert found.phone == "+380677654321"

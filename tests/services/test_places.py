@@ -17,7 +17,7 @@ from matcher.services.errors import ServiceError
 from matcher.services.offers import OfferInput
 from tests import factories
 
-KRAKOW, LVIV, WARSAW = 3094802, 702550, 756135
+KRAKOW, LVIV, WARSAW, KYIV, BELGRADE = 3094802, 702550, 756135, 703448, 792680
 FRANKFURT_MAIN, FRANKFURT_ODER = 2925533, 2925535
 
 
@@ -52,10 +52,18 @@ def km(a, b) -> float:
         ("Krakow", "PL", KRAKOW, "Kraków"),
         ("KRAKÓW", "pl", KRAKOW, "Kraków"),
         ("Krakau", "PL", KRAKOW, "Kraków"),
-        ("Lwów", "UA", LVIV, "Lviv"),
-        ("Львів", "UA", LVIV, "Lviv"),
-        ("Lemberg", "UA", LVIV, "Lviv"),
-        ("Warszawa", "PL", WARSAW, "Warsaw"),
+        ("Lwów", "UA", LVIV, "Львів"),
+        ("Львів", "UA", LVIV, "Львів"),
+        ("Lemberg", "UA", LVIV, "Львів"),
+        ("Warszawa", "PL", WARSAW, "Warszawa"),
+        ("Warsaw", "PL", WARSAW, "Warszawa"),
+        ("Варшава", "PL", WARSAW, "Warszawa"),
+        ("Warschau", "PL", WARSAW, "Warszawa"),
+        ("Kyiv", "UA", KYIV, "Київ"),
+        ("Kiev", "UA", KYIV, "Київ"),
+        ("Киев", "UA", KYIV, "Київ"),
+        ("Київ (Kyiv)", "UA", KYIV, "Київ"),
+        ("Beograd", "RS", BELGRADE, "Београд"),
     ],
 )
 def test_every_spelling_resolves_to_one_stored_place(ctx, name, country, geoname_id, stored_name):
@@ -107,7 +115,37 @@ def test_only_european_countries_are_accepted(ctx, country):
 
 def test_a_pin_is_labelled_with_the_nearest_town_and_wins_over_the_city(ctx):
     place = places.resolve_offer_place("Kraków", "PL", choice=None, lat=52.2300, lon=21.0100)
-    assert (place.place_name, place.country, place.lat, place.lon) == ("Warsaw", "PL", 52.23, 21.01)
+    assert (place.place_name, place.country, place.lat, place.lon) == ("Warszawa", "PL", 52.23, 21.01)
+
+
+@pytest.mark.parametrize(
+    ("locale", "warsaw", "kyiv", "belgrade"),
+    [("en", "Warszawa", "Київ (Kyiv)", "Beograd"), ("uk", "Warszawa", "Київ", "Београд"),
+     ("pl", "Warszawa", "Київ (Kyiv)", "Beograd")],
+)  # fmt: skip
+def test_display_name_follows_the_readers_script_and_names_old_rows_locally(app, locale, warsaw, kyiv, belgrade):
+    with app.test_request_context(headers={"Accept-Language": locale}):
+        # Rows stored before local names ("Warsaw", "Kyiv") read the same as new ones.
+        assert places.display_name("Warsaw", WARSAW) == places.display_name("Warszawa", WARSAW) == warsaw
+        assert places.display_name("Kyiv", KYIV) == places.display_name("Київ", KYIV) == kyiv
+        assert places.display_name("Београд", BELGRADE) == belgrade
+        assert places.display_name("Kraków", KRAKOW) == "Kraków"
+        assert places.display_name("Somewhere", None) == "Somewhere"  # found by Nominatim
+
+
+def test_suggestions_find_a_city_in_any_script(ctx):
+    for prefix in ("Warsz", "Warsa", "Варш", "Warsch"):
+        assert places.suggest(prefix)[0].geoname_id == WARSAW
+    assert places.suggest("Ки", "UA")[0].geoname_id == KYIV
+    assert {p.country for p in places.suggest("Kra", "pl")} == {"PL"}
+    assert len({p.country for p in places.suggest("Kra", "XX")}) > 1  # an unknown country filters nothing
+    assert places.suggest("") == places.suggest(None) == []
+    assert len(places.suggest("a")) == places.SUGGESTIONS_MAX
+
+
+def test_ids_named_matches_any_spelling(ctx):
+    assert places.ids_named("Warsaw")[0] == places.ids_named("Варшава")[0] == WARSAW
+    assert places.ids_named("   ") == places.ids_named(None) == []
 
 
 @pytest.mark.parametrize(

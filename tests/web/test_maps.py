@@ -271,9 +271,9 @@ def hosts_in_cities(app):
 def test_the_public_map_counts_open_offers_per_city_and_hides_cities_with_few_hosts(app, client, hosts_in_cities):
     data = get_json(client, "/api/v1/map/cities?bbox=19.5,49.5,21.5,52.5&zoom=10")
     features = {f["properties"]["name"]: f for f in data["features"]}
-    assert set(features) == {"Warsaw"}, "Kraków has five offers but only two hosts"
-    warsaw = features["Warsaw"]
-    assert warsaw["properties"] == {"kind": "city", "name": "Warsaw", "country": "PL", "offers": 4, "free_beds": 10}
+    assert set(features) == {"Warszawa"}, "Kraków has five offers but only two hosts"
+    warsaw = features["Warszawa"]
+    assert warsaw["properties"] == {"kind": "city", "name": "Warszawa", "country": "PL", "offers": 4, "free_beds": 10}
     assert data["totals"] == {"offers": 4, "free_beds": 10}  # Kraków is left out of the totals too
     lon, lat = warsaw["geometry"]["coordinates"]
     gaz = load_gazetteer()
@@ -283,6 +283,36 @@ def test_the_public_map_counts_open_offers_per_city_and_hides_cities_with_few_ho
     for zoom in (2, 4, 6):
         data = get_json(client, f"/api/v1/map/cities?bbox={WORLD}&zoom={zoom}")
         assert data["totals"] == {"offers": 4, "free_beds": 10}
+
+
+@pytest.mark.parametrize(
+    ("locale", "name"), [("en", "Київ (Kyiv)"), ("pl", "Київ (Kyiv)"), ("uk", "Київ"), ("ru", "Київ")]
+)
+def test_public_map_labels_read_in_the_local_form_for_each_reader(app, client, locale, name):
+    with app.app_context():
+        for i in range(PUBLIC_MIN_HOSTS):
+            add_offer(factories.make_user(Role.HOST).id, 50.45 + i * 0.001, 30.52, place_name="Kyiv", country="UA")
+    client.post("/language", data={"locale": locale})
+    data = get_json(client, "/api/v1/map/cities?bbox=29,49,32,51&zoom=10")
+    assert [f["properties"]["name"] for f in data["features"]] == [name]
+
+
+def test_request_places_and_the_case_map_read_for_the_reader(app, client, coordinator):
+    with app.app_context():
+        request_id = factories.make_request(place_name="Lviv").id  # stored before local names
+    names = {}
+    for locale in ("en", "uk"):
+        client.post("/language", data={"locale": locale})
+        data = get_json(client, "/api/v1/map/requests?bbox=23,49,25,51&zoom=12")
+        [place] = data["features"]
+        names[locale] = place["properties"]["name"]
+    assert names == {"en": "Львів (Lviv)", "uk": "Львів"}
+    # map.js links a place to the queue searched by that name: the label finds the case.
+    queue = client.get("/coordinator/queue", query_string={"q": names["en"]}).get_data(as_text=True)
+    assert f"/coordinator/requests/{request_id}" in queue
+    html = client.get(f"/coordinator/requests/{request_id}").get_data(as_text=True)
+    start = html.index("data-settings='", html.index('id="case-map"')) + len("data-settings='")
+    assert json.loads(html[start : html.index("'", start)])["place"] == "Львів"
 
 
 def test_public_points_are_gazetteer_cities_and_carry_counts_only(app, client, demo):

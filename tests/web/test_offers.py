@@ -13,12 +13,12 @@ from sqlalchemy import event, func, select
 from matcher.domain.lifecycle_states import MatchStatus
 from matcher.domain.vocabulary import OfferStatus
 from matcher.extensions import db
-from matcher.models import AuditEvent, Match, Offer
+from matcher.models import AuditEvent, Match, Offer, User
 from matcher.services import offers
 from tests import factories
 
 TODAY = datetime.now(UTC).date()
-KRAKOW, FRANKFURT_ODER = 3094802, 2925535
+KRAKOW, FRANKFURT_ODER, WARSAW, KYIV = 3094802, 2925535, 756135, 703448
 
 
 def offer_data(**overrides):
@@ -295,7 +295,7 @@ def test_a_pin_wins_over_the_city_and_is_labelled_with_the_nearest_town(app, cli
     response = client.post("/offers/new", data=offer_data(place="Kraków", lat="52.2300", lon="21.0100"))
     assert response.status_code == 302
     offer = stored(app, 1)
-    assert (offer.place_name, offer.lat, offer.lon) == ("Warsaw", 52.23, 21.01)
+    assert (offer.place_name, offer.lat, offer.lon) == ("Warszawa", 52.23, 21.01)
     edit = client.get("/offers/1/edit").get_data(as_text=True)
     assert 'value="52.23"' in edit and '<details class="mb-3" open>' in edit
     assert "Exact pin: 52.23, 21.01" in client.get("/offers/1").get_data(as_text=True)
@@ -322,6 +322,44 @@ def test_an_ambiguous_city_asks_which_one_and_the_choice_is_kept(app, client, ho
         == 302
     )
     assert stored(app, 1).geoname_id == FRANKFURT_ODER
+
+
+def test_a_city_typed_in_english_is_stored_and_shown_in_its_local_form(app, client, host):
+    response = client.post("/offers/new", data=offer_data(place="Warsaw", address="ul. Marszałkowska 1"))
+    assert response.status_code == 302
+    offer = stored(app, 1)
+    assert (offer.place_name, offer.geoname_id) == ("Warszawa", WARSAW)
+    assert "Warszawa, Poland" in client.get("/offers/1").get_data(as_text=True)
+    assert "Warszawa, Poland" in client.get("/dashboard").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("locale", "shown"), [("en", "Київ (Kyiv), Ukraine"), ("pl", "Київ (Kyiv), Ukraina"), ("uk", "Київ, Україна")]
+)
+def test_a_city_in_another_script_carries_its_latin_name_for_other_readers(app, client, host, locale, shown):
+    assert (
+        client.post("/offers/new", data=offer_data(place="Kiev", country="UA", address="вул. Хрещатик 1")).status_code
+        == 302
+    )
+    assert (stored(app, 1).place_name, stored(app, 1).geoname_id) == ("Київ", KYIV)
+    client.post("/language", data={"locale": locale})
+    assert shown in client.get("/offers/1").get_data(as_text=True)
+    # The edit form keeps the stored name, so saving it again changes nothing.
+    assert 'value="Київ"' in client.get("/offers/1/edit").get_data(as_text=True)
+
+
+def test_an_offer_stored_before_local_names_reads_locally_too(app, client, host):
+    with app.app_context():
+        factories.make_offer(host=db.session.get(User, host.id), place_name="Warsaw", geoname_id=WARSAW, country="PL")
+    assert "Warszawa, Poland" in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_ambiguous_options_name_the_nearest_big_city_for_the_reader(app, client, host):
+    html = client.post("/offers/new", data=offer_data(place="Vyshneve", country="UA")).get_data(as_text=True)
+    assert "Vyshneve — 13 km from Київ (Kyiv), Ukraine" in html
+    client.post("/language", data={"locale": "uk"})
+    html = client.post("/offers/new", data=offer_data(place="Vyshneve", country="UA")).get_data(as_text=True)
+    assert "13 км від Київ, Україна" in html
 
 
 def test_the_offer_page_lists_open_proposals_with_household_composition_only(app, client, host):

@@ -101,17 +101,17 @@ def test_a_family_of_four_with_a_dog_asks_for_a_place_near_lwow(app, client, ref
     assert response.status_code == 302
     request_id = int(response.headers["Location"].rsplit("/", 1)[1])
     found = stored(app, request_id)
-    assert (found.place_name, found.country, found.geoname_id) == ("Lviv", "UA", LVIV)
+    assert (found.place_name, found.country, found.geoname_id) == ("Львів", "UA", LVIV)
     assert (found.adults, found.children, found.child_ages, found.pets) == (2, 2, ["4", "9"], True)
     assert (found.max_distance_km, found.duration_days, found.needed_from) == (200, 90, TODAY)
     assert (found.phone, found.email, found.languages) == ("+380671234567", None, ["uk", "ru"])
     assert found.status is RequestStatus.OPEN and found.created_by_id == refugee.id
     page = client.get(f"/requests/{request_id}").get_data(as_text=True)
     assert "We are looking for a place for you." in page
-    assert "2 adults, 2 children (ages 4, 9)" in page and "Lviv, Ukraine, up to 200 km away" in page
+    assert "2 adults, 2 children (ages 4, 9)" in page and "Львів (Lviv), Ukraine, up to 200 km away" in page
     assert "3 months" in page and "With a pet" in page
     dashboard = client.get("/dashboard").get_data(as_text=True)
-    assert "Near Lviv" in dashboard and "We are looking for a place for you." in dashboard
+    assert "Near Львів (Lviv)" in dashboard and "We are looking for a place for you." in dashboard
     assert "Ask for a place to stay" not in dashboard
     with app.app_context():
         assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.subject_id == request_id)) == (
@@ -204,7 +204,7 @@ def test_a_repeated_submission_files_one_request_and_a_second_open_one_is_refuse
 def test_the_person_edits_then_withdraws_their_request(app, client, refugee):
     client.post("/requests/new", data=request_data())
     form = client.get("/requests/1/edit").get_data(as_text=True)
-    assert 'value="4, 9"' in form and 'value="Lviv"' in form
+    assert 'value="4, 9"' in form and 'value="Львів"' in form
     edited = request_data(place="Lviv", adults="3", children="1", child_ages="12", duration="365", pets=None)
     assert client.post("/requests/1/edit", data=edited).status_code == 302
     found = stored(app, 1)
@@ -245,12 +245,27 @@ def test_the_status_page_says_where_the_case_stands_in_plain_words(app, client, 
 
 def test_the_status_page_speaks_the_persons_language(app, client, refugee):
     with app.app_context():
-        request_id = factories.make_request(refugee=db.session.get(User, refugee.id)).id
+        request_id = factories.make_request(refugee=db.session.get(User, refugee.id), place_name="Lviv").id
         db.session.get(User, refugee.id).locale = "uk"
         db.session.commit()
     page = client.get(f"/requests/{request_id}").get_data(as_text=True)
     assert '<html lang="uk">' in page
     assert "Україна" in page  # country names come from Babel in the reader's language
+    # A row stored before local names ("Lviv") reads in its local form, without the Latin name for a Ukrainian.
+    assert "Львів, Україна" in page and "(Lviv)" not in page
+
+
+def test_a_place_wanted_in_english_is_stored_in_its_local_form_and_found_by_either_name(app, client, refugee, login_as):
+    response = client.post("/requests/new", data=request_data(place="Warsaw", country="PL"))
+    assert response.status_code == 302
+    assert stored(app, 1).place_name == "Warszawa"
+    assert "Warszawa, Poland, up to 200 km away" in client.get("/requests/1").get_data(as_text=True)
+    login_as("coordinator")
+    for query in ("Warsaw", "Warszawa", "Варшава", "warschau"):
+        assert "/coordinator/requests/1" in client.get("/coordinator/queue", query_string={"q": query}).get_data(
+            as_text=True
+        ), query
+    assert "/coordinator/requests/1" not in client.get("/coordinator/queue?q=Kyiv").get_data(as_text=True)
 
 
 # --- authorization and privacy -----------------------------------------------------------------------------
