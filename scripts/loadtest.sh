@@ -134,6 +134,7 @@ printf "|%s|\n" "------------------|----------|----------|----------|----------|
 status=0
 for entry in "${ENDPOINTS[@]}"; do
   name=${entry%%|*}
+  sleep 5  # let gunicorn finish what the previous endpoint's connections left queued
   result=$(wrk -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" --timeout 10s -s "$WORK/measure.lua" -H "Cookie: session=$SESSION" \
     "$BASE" -- "${entry#*|}" | grep '^RESULT')
   read -r _ rps p50 p99 total bad errors <<<"$result"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy import Row, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from matcher.domain.vocabulary import RequestStatus
@@ -18,10 +18,11 @@ from matcher.models import (
     ConcernStatus,
     HousingRequest,
     Note,
+    Offer,
     Role,
     User,
 )
-from matcher.services import audit
+from matcher.services import audit, places
 from matcher.services.errors import NotFound, ServiceError
 
 QUEUE_PAGE_SIZE = 50
@@ -44,8 +45,9 @@ def _vulnerable():
 
 
 def _flagged():
-    """The case has an open concern (reported by its host or guest)."""
-    return exists().where(Concern.request_id == HousingRequest.id, Concern.status == ConcernStatus.OPEN)
+    """The case has an open concern (reported by its host or guest). An IN over the few open concerns, which the
+    database hashes once, not an EXISTS it would probe again for each of 20k open cases to sort the queue."""
+    return HousingRequest.id.in_(select(Concern.request_id).where(Concern.status == ConcernStatus.OPEN))
 
 
 def queue(coordinator: User, flt: QueueFilter) -> tuple[list[HousingRequest], int]:
@@ -64,9 +66,12 @@ def queue(coordinator: User, flt: QueueFilter) -> tuple[list[HousingRequest], in
         stmt = stmt.where(_vulnerable())
     if flt.query:
         like = f"%{flt.query.strip().lower()[:100]}%"
-        stmt = stmt.where(
-            or_(func.lower(HousingRequest.place_name).like(like), func.lower(HousingRequest.contact_name).like(like))
-        )
+        matches = [func.lower(HousingRequest.place_name).like(like), func.lower(HousingRequest.contact_name).like(like)]
+        # A city's name in any script or spelling finds its cases, whatever name a row was stored under.
+        named = places.ids_named(flt.query)
+        if named:
+            matches.append(HousingRequest.geoname_id.in_(named))
+        stmt = stmt.where(or_(*matches))
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     unassigned_first = case((HousingRequest.owner_id.is_(None), 0), else_=1)
     vulnerable_first = case((_vulnerable(), 0), else_=1)
@@ -136,6 +141,21 @@ def add_note(author: User, request_id: int, body: str) -> Note:
     audit.record("case.note_added", "request", request_id, actor=author, note_id=note.id)
     db.session.commit()
     return note
+
+
+def offer_summaries(offer_ids: list[int]) -> dict[int, Row]:
+    """What a case page shows of each ranked offer (its title, city, host and public point), by id: plain rows,
+    since a page lists 30 of them and whole Offer objects cost twice as much to load."""
+    columns = (
+        Offer.id,
+        Offer.title,
+        Offer.place_name,
+        Offer.geoname_id,
+        Offer.host_id,
+        Offer.approx_lat,
+        Offer.approx_lon,
+    )
+    return {row.id: row for row in db.session.execute(select(*columns).where(Offer.id.in_(offer_ids)))}
 
 
 def notes(request_id: int) -> list[Note]:

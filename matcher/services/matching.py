@@ -7,11 +7,12 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import numpy as np
 from flask import current_app
 from sqlalchemy import Date, String, func, select, type_coerce
+from sqlalchemy.orm import joinedload, selectinload
 
 from matcher.domain.lifecycle_states import HOLDING_STATES, MatchStatus
 from matcher.domain.matching import (
@@ -27,17 +28,22 @@ from matcher.domain.matching import (
 from matcher.domain.vocabulary import OfferStatus
 from matcher.extensions import db
 from matcher.models import HousingRequest, Match, Offer, Setting, User, utcnow
-from matcher.services import audit
+from matcher.services import audit, places
 from matcher.services.errors import NotFound, ServiceError
 
 log = logging.getLogger(__name__)
 
 WEIGHTS_KEY = "scoring_weights"
 RULES_KEY = "matching_rules"
-# A cached pool is trusted this long even if no change was seen: a commit can land with an updated_at older
-# than one already seen (long transactions), and this bounds how stale a ranking can be. Proposals re-check
-# every rule in their own transaction, so staleness can only hide or show a candidate, never double-book.
+# A commit can land with an updated_at older than one already seen (a long transaction, a CSV import), which the
+# versions miss. So every POOL_MAX_AGE_S the cache counts the offers changed within LATE_COMMIT_WINDOW of the
+# newest change it loaded (an index range), which grows when such a commit brings an offer into the window, and
+# reloads in the background if it moved; and it reloads anyway, in the background, every POOL_RELOAD_S. That
+# bounds how stale a ranking can be. Proposals re-check every rule in their own transaction, so staleness can
+# only hide or show a candidate, never double-book.
 POOL_MAX_AGE_S = 30.0
+LATE_COMMIT_WINDOW = timedelta(minutes=10)
+POOL_RELOAD_S = 600.0
 
 
 @dataclass
@@ -48,6 +54,9 @@ class _PoolCache:
     verified_version: tuple | None = None
     host_of: np.ndarray | None = None  # each pool position's host id, to refresh the verified column cheaply
     loaded_at: float = 0.0
+    checked_at: float = 0.0  # when late commits were last looked for
+    recent_since: datetime | None = None  # the start of the late-commit window
+    recent_count: int | None = None  # offers changed since then, as loaded
     refreshing: bool = False  # a background reload is running
     generation: int = 0  # bumped by forget_pool, so a reload started before it is dropped
 
@@ -56,8 +65,9 @@ _cache = _PoolCache()
 _cache_lock = threading.Lock()
 
 
-def _versions() -> tuple[tuple, tuple, tuple]:
-    """What the cache compares, in one round trip: (offers, holds, verification) versions.
+def _versions(*setting_keys: str) -> tuple:
+    """What the cache compares, in one round trip: (offers, holds, verification) versions, followed by the stored
+    value of each of setting_keys (None when unset), which ranking needs anyway and so costs no round trip of its own.
 
     Offers: the highest id and the latest updated_at, two index lookups (a count would scan every offer: 20+ ms
     at 100k, on every ranking); new offers raise the id, every change stamps updated_at, and offers are never
@@ -76,9 +86,11 @@ def _versions() -> tuple[tuple, tuple, tuple]:
             scalar(func.count(Match.id)),
             scalar(func.max(Match.updated_at)),
             *(scalar(column) for column in verification_columns()),
+            *(scalar(Setting.value).where(Setting.key == key) for key in setting_keys),
         )
     ).one()
-    return tuple(row[:2]), tuple(row[2:4]), (*row[4:], utcnow().date())
+    verified_end = len(row) - len(setting_keys)
+    return tuple(row[:2]), tuple(row[2:4]), (*row[4:verified_end], utcnow().date()), *row[verified_end:]
 
 
 def _load_pool() -> OfferPool:
@@ -157,28 +169,57 @@ def _with_current_holds(pool: OfferPool) -> OfferPool:
     return zeroed.with_holds(offer_ids, held, counts)
 
 
+def _recent(offers_version: tuple) -> tuple[datetime | None, int | None]:
+    """The late-commit window for this version of the offers, and how many offers changed within it."""
+    newest = offers_version[1]
+    if newest is None:
+        return None, None
+    since = newest - LATE_COMMIT_WINDOW
+    return since, _changed_since(since)
+
+
+def _changed_since(since: datetime) -> int:
+    return db.session.scalar(select(func.count(Offer.id)).where(Offer.updated_at >= since)) or 0
+
+
 def offer_pool() -> OfferPool:
     """Every non-withdrawn offer with its current holds, rebuilt only when offers or matches changed."""
+    return _current_pool()[0]
+
+
+def ranking_inputs() -> tuple[OfferPool, ScoringWeights, MatchingSettings]:
+    """The offer pool, the scoring weights and the rule settings, in one round trip to the database."""
+    pool, weights, rules = _current_pool(WEIGHTS_KEY, RULES_KEY)
+    return pool, _weights_from(weights), _settings_from(rules)
+
+
+def _current_pool(*setting_keys: str) -> tuple:
     with _cache_lock:
-        offers_version, holds_version, verified_version = _versions()
+        offers_version, holds_version, verified_version, *settings = _versions(*setting_keys)
+        now = time.monotonic()
         if _cache.pool is None or offers_version != _cache.offers_version:
+            _cache.recent_since, _cache.recent_count = _recent(offers_version)
             _cache.pool, _cache.host_of = _load_pool_and_hosts()
-            _cache.loaded_at = time.monotonic()
+            _cache.loaded_at = _cache.checked_at = now
         else:
-            if time.monotonic() - _cache.loaded_at > POOL_MAX_AGE_S:
+            if now - _cache.loaded_at > POOL_RELOAD_S:
                 _refresh_in_background(current_app._get_current_object())
+            elif now - _cache.checked_at > POOL_MAX_AGE_S:
+                _cache.checked_at = now
+                if _cache.recent_since is not None and _changed_since(_cache.recent_since) != _cache.recent_count:
+                    _refresh_in_background(current_app._get_current_object())
             if holds_version != _cache.holds_version:
                 _cache.pool = _with_current_holds(_cache.pool)
             if verified_version != _cache.verified_version:
                 _cache.pool = _with_verification(_cache.pool, _cache.host_of)
         _cache.offers_version, _cache.holds_version = offers_version, holds_version
         _cache.verified_version = verified_version
-        return _cache.pool
+        return _cache.pool, *settings
 
 
 def _refresh_in_background(app) -> None:
-    """Reload an old pool in a thread, while requests keep ranking on the one they have (a reload of 100k offers
-    takes a second, and would otherwise stall whichever request found the pool too old). The caller holds the lock.
+    """Reload the pool in a thread, while requests keep ranking on the one they have (a reload of 100k offers
+    takes a second, and would otherwise stall whichever request found it due). The caller holds the lock.
 
     The versions are read before the reload, so a change that lands during it shows as a newer version on the
     next request, which then reloads at once. forget_pool() in between makes the thread's result be dropped.
@@ -192,20 +233,23 @@ def _refresh_in_background(app) -> None:
         try:
             with app.app_context():
                 versions = _versions()
+                recent = _recent(versions[0])
                 pool, host_of = _load_pool_and_hosts()
                 db.session.remove()
             with _cache_lock:
                 if _cache.generation == generation and versions[0] == _cache.offers_version:
                     _cache.pool, _cache.host_of = pool, host_of
                     _cache.offers_version, _cache.holds_version, _cache.verified_version = versions
-                    _cache.loaded_at = time.monotonic()
+                    _cache.recent_since, _cache.recent_count = recent
+                    _cache.loaded_at = _cache.checked_at = time.monotonic()
         except Exception:
-            log.exception("reloading the offer pool failed; the next request tries again")
+            log.exception("reloading the offer pool failed; trying again in %s s", POOL_MAX_AGE_S)
+            with _cache_lock:
+                retry_at = time.monotonic() - POOL_RELOAD_S + POOL_MAX_AGE_S
+                _cache.loaded_at, _cache.checked_at = max(_cache.loaded_at, retry_at), time.monotonic()
         finally:
             with _cache_lock:
                 _cache.refreshing = False
-                if _cache.generation == generation and time.monotonic() - _cache.loaded_at > POOL_MAX_AGE_S:
-                    _cache.loaded_at = time.monotonic() - POOL_MAX_AGE_S + 5.0  # failed: retry in a few seconds
 
     threading.Thread(target=work, name="offer-pool-refresh", daemon=True).start()
 
@@ -213,9 +257,10 @@ def _refresh_in_background(app) -> None:
 def forget_pool() -> None:
     """Drop the cached pool (tests switch databases under it)."""
     with _cache_lock:
-        _cache.pool = _cache.host_of = None
+        _cache.pool = _cache.host_of = _cache.recent_since = _cache.recent_count = None
         _cache.offers_version = _cache.holds_version = _cache.verified_version = None
         _cache.generation += 1
+        _counts["for"], _counts["counts"] = None, {}
 
 
 def request_profile(request: HousingRequest) -> RequestProfile:
@@ -232,25 +277,33 @@ def request_profile(request: HousingRequest) -> RequestProfile:
         max_distance_km=float(request.max_distance_km),
         needed_from=request.needed_from,
         duration_days=request.duration_days,
-        place_name=request.place_name,
+        place_name=places.display_name(request.place_name, request.geoname_id),  # for reasons: "18 km from …"
         priority=priority_weight(request.vulnerabilities),
     )
 
 
-def _stored(key: str) -> dict:
+def _stored(key: str) -> dict | None:
     row = db.session.get(Setting, key)
-    return dict(row.value) if row is not None else {}
+    return row.value if row is not None else None
 
 
 def scoring_weights() -> ScoringWeights:
     """The admin's weights over the defaults."""
-    names = {f.name for f in fields(ScoringWeights)}
-    return ScoringWeights(**{k: float(v) for k, v in _stored(WEIGHTS_KEY).items() if k in names})
+    return _weights_from(_stored(WEIGHTS_KEY))
 
 
 def matching_settings() -> MatchingSettings:
     """Rule settings: the admin's date slack, and the freshness window from the jobs' schedule."""
-    stored = _stored(RULES_KEY)
+    return _settings_from(_stored(RULES_KEY))
+
+
+def _weights_from(stored: dict | None) -> ScoringWeights:
+    names = {f.name for f in fields(ScoringWeights)}
+    return ScoringWeights(**{k: float(v) for k, v in (stored or {}).items() if k in names})
+
+
+def _settings_from(stored: dict | None) -> MatchingSettings:
+    stored = stored or {}
     config = current_app.config
     # An offer is stale once the reminder and the grace period have both passed unanswered.
     freshness = int(config.get("OFFER_FRESHNESS_DAYS", 14)) + int(config.get("OFFER_PAUSE_GRACE_DAYS", 7))
@@ -286,18 +339,22 @@ def rank_request(
     request_id: int, *, limit: int = 20, near_miss_limit: int = 10, today: date | None = None
 ) -> tuple[HousingRequest, Ranking]:
     """The request and its ranked candidates and near-misses, excluding pairs refused before."""
-    from matcher.services.matches import excluded_offer_ids  # matches imports this module for the rules
-
-    request = db.session.get(HousingRequest, request_id)
+    # The matches come along (one query) for the refusals, and for the case page, which shows them.
+    request = db.session.get(
+        HousingRequest,
+        request_id,
+        options=[joinedload(HousingRequest.owner), selectinload(HousingRequest.matches).joinedload(Match.offer)],
+    )
     if request is None:
         raise NotFound("no such request")
+    pool, weights, settings = ranking_inputs()
     ranking = rank(
         request_profile(request),
-        offer_pool(),
+        pool,
         today=today or date.today(),
-        weights=scoring_weights(),
-        settings=matching_settings(),
-        excluded_offer_ids=excluded_offer_ids(request_id),
+        weights=weights,
+        settings=settings,
+        excluded_offer_ids={m.offer_id for m in request.matches if m.status == MatchStatus.DECLINED},
         limit=limit,
         near_miss_limit=near_miss_limit,
     )
@@ -361,18 +418,39 @@ def candidate_counts(requests: list[HousingRequest], *, today: date | None = Non
         )
     ):
         refused.setdefault(request_id, set()).add(offer_id)
-    pool, weights, settings = offer_pool(), scoring_weights(), matching_settings()
+    pool, weights, settings = ranking_inputs()
     today = today or date.today()
-    return {
-        r.id: rank(
-            request_profile(r),
-            pool,
-            today=today,
-            weights=weights,
-            settings=settings,
-            excluded_offer_ids=refused.get(r.id, ()),
-            limit=0,
-            near_miss_limit=0,
-        ).candidate_count
-        for r in requests
-    }
+    counts = _counts_for(pool, settings, today)
+    result = {}
+    for r in requests:
+        profile, refusals = request_profile(r), frozenset(refused.get(r.id, ()))
+        key = (profile, refusals)
+        if key not in counts:
+            counts[key] = rank(
+                profile,
+                pool,
+                today=today,
+                weights=weights,
+                settings=settings,
+                excluded_offer_ids=refusals,
+                limit=0,
+                near_miss_limit=0,
+            ).candidate_count
+        result[r.id] = counts[key]
+    return result
+
+
+# Candidate counts by (request profile, refused offers), for one pool, settings and day: the queue shows a count
+# for every listed case, and ranking each on every page view was most of the queue's time. The key holds every
+# input of the count, so an edited request or a new refusal misses; a new pool, settings or day empties it.
+_counts: dict = {"for": None, "counts": {}}
+COUNTS_MAX = 50_000
+
+
+def _counts_for(pool: OfferPool, settings: MatchingSettings, today: date) -> dict:
+    with _cache_lock:
+        if _counts["for"] is None or _counts["for"][0] is not pool or _counts["for"][1:] != (settings, today):
+            _counts["for"], _counts["counts"] = (pool, settings, today), {}
+        elif len(_counts["counts"]) >= COUNTS_MAX:
+            _counts["counts"] = {}
+        return _counts["counts"]

@@ -9,14 +9,18 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from matcher.domain.lifecycle_states import HOLDING_STATES
+from matcher.domain.lifecycle_states import HOLDING_STATES, PENDING_STATES, MatchStatus
 from matcher.domain.vocabulary import LANGUAGE_CODES, OfferStatus, PlaceKind
 from matcher.extensions import db
 from matcher.models import ADDRESS_MAX, TEXT_MAX, TITLE_MAX, Match, Offer, User, utcnow
 from matcher.services import audit, places, submissions
 from matcher.services.errors import Conflict, NotFound, ServiceError
 from matcher.services.inputs import check_codes, check_date, check_int, check_text
+from matcher.services.locking import lock_offer_for_update
 
+# A withdrawn offer must not leave a household waiting on it; a stay already under way goes on (the coordinator
+# records its end), so only these block a withdrawal.
+AWAITING_MOVE_IN = PENDING_STATES | {MatchStatus.CONFIRMED}
 BEDS_MIN = 1
 BEDS_MAX = 50
 
@@ -202,6 +206,19 @@ def change_status(actor: User, offer_id: int, action: str) -> Offer:
     if action not in STATUS_ACTIONS:
         raise ServiceError(_l("Unknown action."), "action")
     sources, target, event = STATUS_ACTIONS[action]
+    if target is OfferStatus.WITHDRAWN:
+        # Locked like a proposal locks it, so that a proposal cannot slip in between this check and the commit.
+        offer = lock_offer_for_update(offer.id)
+        waiting = select(Match.id).where(Match.offer_id == offer.id, Match.status.in_(AWAITING_MOVE_IN))
+        if db.session.scalar(waiting.limit(1)) is not None:
+            db.session.rollback()
+            raise Conflict(
+                _l(
+                    "A household has been proposed or is due to move in here. Decline the proposal, or ask your "
+                    "coordinator to cancel the stay, before you withdraw this offer."
+                ),
+                "action",
+            )
     if offer.status not in sources:
         raise Conflict(_l("This offer cannot be changed that way now."), "action")
     previous = offer.status

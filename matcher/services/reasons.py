@@ -8,7 +8,7 @@ from babel.lists import format_list
 from babel.numbers import parse_pattern
 from flask_babel import format_date, format_decimal, get_locale, gettext, ngettext
 
-from matcher.domain.matching import Reason
+from matcher.domain.matching import Candidate, Reason
 
 # Parsed once: Babel would parse a pattern string again on every call (a case page formats ~80 numbers).
 WHOLE = parse_pattern("#,##0")
@@ -35,9 +35,46 @@ def _format_param(value: object) -> str:
     return str(value)
 
 
-def render_reason(reason: Reason) -> str:
-    """The reason as a sentence in the current locale, numbers, dates and language names included."""
+# Rendered reasons by (locale, reason): a case page renders ~100 and most recur ("speaks Ukrainian", "4 beds for 4
+# people"); the text depends on nothing else. Emptied when full.
+_RENDERED: dict[tuple, str] = {}
+RENDERED_MAX = 50_000
+
+
+def render_reason(reason: Reason, locale: str | None = None) -> str:
+    """The reason as a sentence in the current locale (which a caller rendering many may pass, as a string),
+    numbers, dates and language names included."""
+    try:
+        key = (
+            locale or str(get_locale()),
+            reason.message,
+            reason.plural,
+            reason.count,
+            tuple(sorted(reason.params.items())),
+        )
+        return _RENDERED[key]
+    except KeyError:
+        pass
+    except TypeError:  # a parameter that cannot be a key: render it every time
+        key = None
     params = {name: _format_param(value) for name, value in reason.params.items()}
     if reason.plural is not None:
-        return ngettext(reason.message, reason.plural, reason.count or 0, **params)
-    return gettext(reason.message, **params)
+        text = ngettext(reason.message, reason.plural, reason.count or 0, **params)
+    else:
+        text = gettext(reason.message, **params)
+    if key is not None:
+        if len(_RENDERED) >= RENDERED_MAX:
+            _RENDERED.clear()
+        _RENDERED[key] = text
+    return text
+
+
+def explained(candidate: Candidate) -> list[tuple[str, str | None]]:
+    """Each of a candidate's reasons as text, with the points of the score component it explains ("+18"), or
+    None for a reason that is not a component's."""
+    locale = str(get_locale())
+    chips = []
+    for reason in candidate.reasons:
+        points = candidate.components.get(reason.code.split(".", 1)[0])
+        chips.append((render_reason(reason, locale), None if points is None else f"+{points:.0f}"))
+    return chips

@@ -334,18 +334,14 @@ class MatchSafety:
     risk_labels: tuple[str, ...]  # English msgids, translated by the template
 
 
-def case_panel(request_id: int, today: date | None = None) -> list[MatchSafety]:
-    """The safeguarding state of a case's placements in progress, newest first."""
-    stmt = (
-        select(Match)
-        .where(Match.request_id == request_id, Match.status.in_(HOLDING_STATES))
-        .order_by(Match.id.desc())
-        .options(selectinload(Match.offer), selectinload(Match.request))
-    )
+def case_panel(case: HousingRequest, today: date | None = None) -> list[MatchSafety]:
+    """The safeguarding state of a case's placements in progress, newest first (from case.matches, which the case
+    page loads anyway)."""
     panel = []
-    for match in db.session.scalars(stmt):
-        gates = gates_for(match, today)
-        panel.append(MatchSafety(match, gates, rules.risk_labels(gates.risk)))
+    for match in sorted(case.matches, key=lambda m: m.id, reverse=True):
+        if match.status in HOLDING_STATES:
+            gates = gates_for(match, today)
+            panel.append(MatchSafety(match, gates, rules.risk_labels(gates.risk)))
     return panel
 
 

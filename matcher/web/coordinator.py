@@ -7,12 +7,13 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from matcher.models import Offer, Role
+from matcher.models import Role
 from matcher.services import cases, safeguarding
 from matcher.services.errors import NotFound, ServiceError
 from matcher.services.matching import candidate_counts, rank_request
-from matcher.services.reasons import render_reason
+from matcher.services.reasons import explained, render_reason
 from matcher.web.access import parse_id, parse_ids, roles_required
+from matcher.web.history import history_label
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
 STAFF = (Role.COORDINATOR, Role.ADMIN)
@@ -85,10 +86,8 @@ def _case_context(request_id: int, revealed: bool = False) -> dict:
         case, ranking = rank_request(request_id, limit=CANDIDATES_SHOWN, near_miss_limit=NEAR_MISSES_SHOWN)
     except NotFound:
         abort(404)
-    from matcher.extensions import db
-
     offer_ids = [c.offer_id for c in ranking.candidates] + [n.offer_id for n in ranking.near_misses]
-    offers = {o.id: o for o in db.session.scalars(db.select(Offer).where(Offer.id.in_(offer_ids)))}
+    offers = cases.offer_summaries(offer_ids)
     from matcher.domain import lifecycle
 
     return {
@@ -98,11 +97,13 @@ def _case_context(request_id: int, revealed: bool = False) -> dict:
         "ranking": ranking,
         "offers": offers,
         "notes": cases.notes(request_id),
-        "safety": safeguarding.case_panel(request_id),
+        "safety": safeguarding.case_panel(case),
         "case_concerns": safeguarding.case_concerns(request_id),
         "history": cases.history(request_id),
         "revealed": revealed,
         "render_reason": render_reason,
+        "explained": explained,
+        "history_label": history_label,
     }
 
 
