@@ -278,3 +278,11 @@ def test_the_standard_library_walkthrough_example_runs_against_a_live_server(app
         )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "registered request" in result.stdout and "proposed match" in result.stdout
+
+
+def test_cities_read_in_their_local_form_whatever_name_a_row_was_stored_under(app):
+    with app.app_context():
+        host = factories.make_user(Role.HOST)
+        factories.make_offer(host, place_name="Warsaw", country="PL", geoname_id=756135, lat=52.2298, lon=21.0118)
+    offers = app.test_client().get("/api/v1/offers", headers=bearer(token_for(app, host))).get_json()
+    assert [o["city"] for o in offers["items"]] == ["Warszawa"]

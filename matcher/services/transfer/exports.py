@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased
 
 from matcher.extensions import db
 from matcher.models import HousingRequest, Match, Offer, User
+from matcher.place_names import local_name
 from matcher.services import audit
 from matcher.services.errors import ServiceError
 from matcher.services.inputs import check_text
@@ -73,7 +74,7 @@ def _offer_rows(include_private: bool) -> Iterator[list]:
             "host_phone": phone,
             "title": offer.title,
             "address": offer.address,
-            "city": offer.place_name,
+            "city": local_name(offer.geoname_id, offer.place_name),
             "country": offer.country,
             "lat": offer.lat,
             "lon": offer.lon,
@@ -108,7 +109,7 @@ def _request_rows(include_private: bool) -> Iterator[list]:
             "pets": found.pets,
             "step_free_needed": found.step_free_needed,
             "languages": found.languages,
-            "city": found.place_name,
+            "city": local_name(found.geoname_id, found.place_name),
             "country": found.country,
             "lat": found.lat,
             "lon": found.lon,

@@ -6,6 +6,7 @@ from flask import jsonify, url_for
 
 from matcher.domain.vocabulary import OfferStatus, RequestStatus
 from matcher.models import HousingRequest, Offer, Role
+from matcher.place_names import local_name
 from matcher.services import housing_requests, offers, records
 from matcher.services.housing_requests import DeskInput, RequestInput
 from matcher.services.offers import OfferInput
@@ -40,7 +41,7 @@ def offer_json(offer: Offer, private: bool) -> dict:
         "external_id": offer.external_id,
         "title": offer.title,
         "description": offer.description,
-        "city": offer.place_name,
+        "city": local_name(offer.geoname_id, offer.place_name),
         "country": offer.country,
         "approx_lat": offer.approx_lat,
         "approx_lon": offer.approx_lon,
@@ -81,7 +82,7 @@ def request_json(found: HousingRequest, private: bool) -> dict:
         "step_free_needed": found.step_free_needed,
         "other_needs": found.other_needs,
         "languages": list(found.languages),
-        "city": found.place_name,
+        "city": local_name(found.geoname_id, found.place_name),
         "country": found.country,
         "lat": found.lat,  # the desired city's point, not a home
         "lon": found.lon,
