@@ -75,7 +75,8 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead, so a slow form on a phone still submits
 
     BABEL_DEFAULT_LOCALE = "en"
-    BABEL_DEFAULT_TIMEZONE = "UTC"
+    # Times on pages and in mail are shown in this zone (the NGO's own, e.g. Europe/Warsaw); stored times are UTC.
+    BABEL_DEFAULT_TIMEZONE = os.environ.get("MATCHER_TIMEZONE", "UTC")
     SUPPORTED_LOCALES = SUPPORTED_LOCALES
 
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)

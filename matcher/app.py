@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, abort, g, has_request_context, request, session
 from flask_login import current_user
@@ -52,6 +53,11 @@ def register_config(app: Flask, config: type | dict | None) -> None:
             app.config.update(config)
     if app.config["ENV_NAME"] == "production" and not app.config.get("SECRET_KEY"):
         raise ConfigurationError("SECRET_KEY must be set in production: export SECRET_KEY to a long random value.")
+    zone = app.config["BABEL_DEFAULT_TIMEZONE"]
+    try:
+        ZoneInfo(zone)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ConfigurationError(f"MATCHER_TIMEZONE {zone!r} is not a time zone; use one like Europe/Warsaw.") from None
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO)

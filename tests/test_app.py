@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
-from config import ProductionConfig, get_config
+from config import ProductionConfig, TestConfig, get_config
 from matcher.app import ConfigurationError, create_app
+from matcher.extensions import db
 
 
 def test_factory_builds_independent_apps_from_config_classes(app):
@@ -108,3 +111,32 @@ def _root():
     from pathlib import Path
 
     return Path(__file__).resolve().parent.parent
+
+
+def test_an_unknown_time_zone_is_refused_at_start():
+    with pytest.raises(ConfigurationError, match="MATCHER_TIMEZONE 'Europe/Atlantis' is not a time zone"):
+        create_app(type("C", (TestConfig,), {"BABEL_DEFAULT_TIMEZONE": "Europe/Atlantis"}))
+
+
+def test_times_are_shown_in_the_configured_zone(app_factory):
+    from babel.dates import format_datetime
+
+    from matcher.models import Match
+    from matcher.services.matching import forget_pool
+    from tests import factories
+
+    warsaw = app_factory(BABEL_DEFAULT_TIMEZONE="Europe/Warsaw")
+    with warsaw.app_context():
+        forget_pool()
+        case = factories.make_case()
+        login, request_id, offer_id = case.coordinator.email, case.request.id, case.offer.id
+    client = warsaw.test_client()
+    client.post("/auth/login", data={"login": login, "password": factories.TEST_PASSWORD})
+    client.post(f"/coordinator/requests/{request_id}/propose", data={"offer_id": offer_id})
+    page = client.get(f"/coordinator/requests/{request_id}").get_data(as_text=True)
+    with warsaw.app_context():
+        hold = db.session.scalar(select(Match.hold_expires_at).where(Match.request_id == request_id))
+    in_warsaw = format_datetime(hold, "short", tzinfo=ZoneInfo("Europe/Warsaw"), locale="en")
+    in_utc = format_datetime(hold, "short", tzinfo=ZoneInfo("UTC"), locale="en")
+    assert in_warsaw != in_utc
+    assert f"hold until {in_warsaw}" in page and in_utc not in page
