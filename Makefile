@@ -31,8 +31,8 @@ translations: $(VENV)/.runtime-installed ## Compile the message catalogues (.po 
 	@if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then $(BIN)/pybabel -q compile -d translations; fi
 
 messages: $(VENV)/.runtime-installed ## Extract new strings and merge them into every catalogue
-	$(BIN)/pybabel -q extract -F babel.cfg $(BABEL_KEYWORDS) --ignore-dirs '.* .venv node_modules' --no-location --sort-output -o translations/messages.pot .
-	$(BIN)/pybabel -q update -i translations/messages.pot -d translations --no-fuzzy-matching
+	$(BIN)/pybabel -q extract -F babel.cfg $(BABEL_KEYWORDS) --ignore-dirs '.* .venv node_modules' --no-location --no-wrap --sort-output -o translations/messages.pot .
+	$(BIN)/pybabel -q update -i translations/messages.pot -d translations --no-fuzzy-matching --no-wrap
 
 run: $(VENV)/.runtime-installed translations ## Install what is needed and serve on http://127.0.0.1:$(PORT) (SQLite)
 	$(BIN)/flask --app wsgi db upgrade

@@ -123,6 +123,7 @@ class Config:
     CHECKIN_ANSWER_DAYS = _env_int("CHECKIN_ANSWER_DAYS", 3)  # an unanswered check-in alerts the owner after this
     # Closed cases are anonymised this many months after their last change (0 keeps them); run by the jobs.
     RETENTION_MONTHS = _env_int("RETENTION_MONTHS", 24)
+    CLAIM_CODE_DAYS = _env_int("CLAIM_CODE_DAYS", 30)  # a help desk's claim code works this long
 
     # HSTS only makes sense behind TLS, which production has and development does not.
     SEND_HSTS = False

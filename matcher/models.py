@@ -64,6 +64,7 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     # A desk registration's one-time claim code, hashed like a password; cleared once the account is claimed.
     claim_code_hash: Mapped[str | None] = mapped_column(String(255))
+    claim_code_expires_at: Mapped[datetime | None]  # a code on paper can be lost: it stops working then
     role: Mapped[Role] = mapped_column(enum_column(Role), index=True)  # staff are a few among 100k+ hosts
     locale: Mapped[str] = mapped_column(String(8), default="en")
     # Bumped on password change, so every other session of this user stops being valid.

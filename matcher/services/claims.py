@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -35,15 +37,25 @@ def normalise_claim_code(raw: str | None) -> str:
     return "".join(ch for ch in (raw or "").upper() if ch.isalnum())[:CLAIM_CODE_INPUT_MAX]
 
 
-def issue_claim_code(user: User) -> str:
-    """Give an unclaimed account a new code, stored hashed; the caller commits. Returns the code to hand out."""
+def issue_claim_code(user: User, *, now: datetime | None = None) -> str:
+    """Give an unclaimed account a new code, stored hashed, valid for CLAIM_CODE_DAYS; the caller commits. Returns
+    the code to hand out."""
     code = new_claim_code()
     user.claim_code_hash = generate_password_hash(code)
+    user.claim_code_expires_at = (now or utcnow()) + timedelta(days=current_app.config["CLAIM_CODE_DAYS"])
     return code
 
 
-def claim_account(login: str, code: str, password: str) -> User:
-    """Set the password of the desk-registered account with this phone or email, if the code matches; commit."""
+def forget_claim_code(user: User) -> None:
+    """The code is used up, or the account is gone: it can never be used again."""
+    user.claim_code_hash = None
+    user.claim_code_expires_at = None
+
+
+def claim_account(login: str, code: str, password: str, *, now: datetime | None = None) -> User:
+    """Set the password of the desk-registered account with this phone or email, if the code matches and has not
+    expired; commit."""
+    now = now or utcnow()
     user = accounts.find_by_login(login)
     typed = normalise_claim_code(code)
     unclaimed = user is not None and user.password_hash is None and user.claim_code_hash and user.active
@@ -54,11 +66,15 @@ def claim_account(login: str, code: str, password: str) -> User:
         audit.record("user.claim_failed", "user", user.id)
         db.session.commit()
         raise ServiceError(_l("This code does not match. Check it, or ask the help desk for a new one."), "code")
+    if user.claim_code_expires_at is not None and user.claim_code_expires_at <= now:
+        audit.record("user.claim_expired", "user", user.id)
+        db.session.commit()
+        raise ServiceError(_l("This code has expired. Ask the help desk for a new one."), "code")
     problem = accounts.password_problem(password)
     if problem:
         raise ServiceError(problem, "password")
     user.password_hash = generate_password_hash(password)
-    user.claim_code_hash = None
+    forget_claim_code(user)
     user.session_version += 1
     user.last_login_at = utcnow()
     audit.record("user.claimed", "user", user.id, actor=user)

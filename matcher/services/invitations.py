@@ -17,7 +17,7 @@ from werkzeug.security import generate_password_hash
 
 from matcher.extensions import db
 from matcher.models import Notification, SignedLink, User, utcnow
-from matcher.services import accounts, audit, links, notifications
+from matcher.services import accounts, audit, claims, links, notifications
 from matcher.services.errors import ServiceError
 from matcher.services.locking import begin_write
 
@@ -102,7 +102,7 @@ def set_password(token: str, password: str, *, now: datetime | None = None) -> U
             raise ServiceError(problem, "password")
         links.consume(link, now=now)
         user.password_hash = generate_password_hash(password)
-        user.claim_code_hash = None
+        claims.forget_claim_code(user)
         user.session_version += 1
         user.last_login_at = now
         audit.record("user.invitation_accepted", "user", user.id, actor=user)

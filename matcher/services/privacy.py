@@ -35,7 +35,7 @@ from matcher.models import (
     User,
     utcnow,
 )
-from matcher.services import audit
+from matcher.services import audit, claims
 from matcher.services.errors import Conflict, ServiceError
 
 DAYS_PER_MONTH = 30.44
@@ -222,7 +222,7 @@ def delete_account(user: User, password: str, *, now: datetime | None = None) ->
         user.email = None
         user.phone = None
         user.password_hash = None
-        user.claim_code_hash = None
+        claims.forget_claim_code(user)
         user.active = False
         user.deleted_at = now
         user.last_login_at = None

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from matcher.domain.vocabulary import RequestStatus
 from matcher.extensions import db
-from matcher.models import AuditEvent, HousingRequest, Role, User
+from matcher.models import AuditEvent, HousingRequest, Role, User, utcnow
 from tests import factories
 
 TODAY = datetime.now(UTC).date()
@@ -399,6 +399,25 @@ def desk_registered(app, client):
     code = claim_code_on(client.get(response.headers["Location"]).get_data(as_text=True))
     client.post("/auth/logout")
     return code
+
+
+def test_a_claim_code_stops_working_after_claim_code_days(app, client, desk_registered):
+    code = desk_registered
+    with app.app_context():
+        person = db.session.scalar(select(User).where(User.phone == "+380507654321"))
+        days_left = person.claim_code_expires_at - utcnow()
+        assert timedelta(days=29) < days_left <= timedelta(days=app.config["CLAIM_CODE_DAYS"])
+        person.claim_code_expires_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+    late = client.post("/auth/claim", data={"login": "+380 50 765 4321", "code": code, "password": PASSWORD,
+                                            "confirm": PASSWORD})  # fmt: skip
+    assert late.status_code == 422
+    assert "This code has expired." in field_error(late.get_data(as_text=True), "code")
+    with app.app_context():
+        person = db.session.scalar(select(User).where(User.phone == "+380507654321"))
+        assert person.password_hash is None and person.claim_code_hash
+        actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.subject_id == person.id)).all()
+        assert "user.claim_expired" in actions
 
 
 def test_the_person_claims_the_account_with_phone_and_code(app, client, desk_registered):
