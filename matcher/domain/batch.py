@@ -7,9 +7,10 @@ at most one household. The candidate graph splits into connected components, eac
 - every offer takes at most one household: Jonker-Volgenant assignment on exact lexicographic integer weights;
 - small components with a shareable offer: two-phase MILP (people, then score) under a node limit;
 - large components: HiGHS LP relaxation of the people objective (with "at most one big household" cuts) for
-  the bound, then rounding guided by it: shareable offers filled by knapsack, one-household offers by exact
-  assignment, a greedy fill and a node-limited MILP polish of the shareable offers left with empty beds; the
-  better of that and plain greedy is kept.
+  the bound, solved by column generation over the component's edges (packing.people_lp), then rounding guided
+  by it: shareable offers filled by knapsack, one-household offers by exact assignment, a greedy fill and a
+  node-limited MILP polish of the shareable offers left with empty beds; the better of that and plain greedy
+  is kept.
 Solver internals live in matcher.domain.matching.packing.
 """
 

@@ -12,7 +12,6 @@ from datetime import date, datetime, timedelta
 import numpy as np
 from flask import current_app
 from sqlalchemy import Date, String, func, select, type_coerce
-from sqlalchemy.orm import joinedload, selectinload
 
 from matcher.domain.lifecycle_states import HOLDING_STATES, MatchStatus
 from matcher.domain.matching import (
@@ -339,12 +338,9 @@ def rank_request(
     request_id: int, *, limit: int = 20, near_miss_limit: int = 10, today: date | None = None
 ) -> tuple[HousingRequest, Ranking]:
     """The request and its ranked candidates and near-misses, excluding pairs refused before."""
-    # The matches come along (one query) for the refusals, and for the case page, which shows them.
-    request = db.session.get(
-        HousingRequest,
-        request_id,
-        options=[joinedload(HousingRequest.owner), selectinload(HousingRequest.matches).joinedload(Match.offer)],
-    )
+    # The matches (loaded on first use, one query) give the refusals, and the case page shows them; loading them
+    # with the request in nested eager options cost more than the two plain queries.
+    request = db.session.get(HousingRequest, request_id)
     if request is None:
         raise NotFound("no such request")
     pool, weights, settings = ranking_inputs()

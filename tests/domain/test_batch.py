@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date, timedelta
+from unittest import mock
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.optimize import linprog
 
 from matcher.domain.batch import BatchResult, greedy_batch, propose_batch, run_batch
-from matcher.domain.matching import MatchingSettings, OfferPool, OfferSnapshot, RequestBatch, RequestProfile, rank
+from matcher.domain.matching import (
+    MatchingSettings,
+    OfferPool,
+    OfferSnapshot,
+    RequestBatch,
+    RequestProfile,
+    packing,
+    rank,
+)
 from matcher.domain.matching.candidates import candidate_pairs
+from matcher.domain.matching.packing import PackingProblem, constraints
 
 TODAY = date(2024, 5, 1)
 SUMMARY_KEYS = {
@@ -250,3 +261,28 @@ def test_run_batch_builds_the_graph_and_times_it_all():
 def test_nothing_to_place():
     result = solve([offer(1, 1)], [household(10, 3)])[2]
     assert result.pairs == () and result.optimal and result.summary()["bound"] == 0.0
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("first_columns", [(3, 10), (1, 1)])
+def test_column_generation_reaches_the_whole_lps_optimum(seed, first_columns):
+    # Few first columns force several pricing rounds; the result must be the optimum of the LP over every edge.
+    offers, requests = random_instance(seed, 70, 30)
+    graph = candidate_pairs(RequestBatch.from_profiles(requests), OfferPool.from_snapshots(offers), today=TODAY)
+    problem = PackingProblem.build(graph)
+    edges = np.arange(problem.edge_req.shape[0])
+    matrix, rhs = constraints(problem, edges)
+    w = problem.weight[problem.edge_req].astype(np.float64)
+    whole = linprog(-w, A_ub=matrix, b_ub=rhs, bounds=(0, 1), method="highs-ds")
+    with (
+        mock.patch.object(packing, "SIFT_REQUEST_COLUMNS", first_columns[0]),
+        mock.patch.object(packing, "SIFT_OFFER_COLUMNS", first_columns[1]),
+    ):
+        x, bound = packing.people_lp(problem, edges, w, matrix, rhs, {})
+        with mock.patch.object(packing, "SIFT_MAX_ROUNDS", 1):
+            _, early_bound = packing.people_lp(problem, edges, w, matrix, rhs, {})
+    assert bound == pytest.approx(-whole.fun, rel=1e-9)
+    assert w @ x == pytest.approx(-whole.fun, rel=1e-9)
+    assert np.all(matrix @ x <= rhs + 1e-7) and np.all((x >= 0) & (x <= 1))
+    # Stopped before the last round, the bound from the duals is still an upper bound.
+    assert early_bound >= -whole.fun - 1e-6

@@ -356,6 +356,23 @@ def test_pool_with_holds_updates_free_beds_only():
         pool.with_holds([7], [1], [1])
 
 
+def test_rules_follow_new_holds_and_statuses():
+    # The pool derives narrow rule columns from holds and statuses: a replaced pool must not keep stale ones.
+    pool = OfferPool.from_snapshots([make_offer(id=1)])
+    assert outcome(rank(make_request(), pool, today=TODAY)) == ("candidate", None)
+    taken = pool.with_holds([1], held_beds=[1], open_matches=[1])
+    assert outcome(rank(make_request(), taken, today=TODAY)) == ("near_miss", "beds: already holds another household")
+    paused = dataclasses.replace(pool, status=np.array([1], dtype=np.int8))
+    assert outcome(rank(make_request(), paused, today=TODAY)) == ("near_miss", "status: paused")
+
+
+@pytest.mark.parametrize(("beds", "expected"), [(200, ("candidate", None)), (149, ("near_miss", "beds: 1 bed short"))])
+def test_very_large_households_are_counted_exactly(beds, expected):
+    # Free beds are kept in a narrow column clipped at 127; bigger households take the exact path.
+    request = make_request(adults=150, children=0, pets=False)
+    assert outcome(rank_one(make_offer(beds=beds), request)) == expected
+
+
 def test_pool_accepts_day_numbers_and_dates_alike():
     offers = [make_offer(id=i, available_until=date(2025, 1, i)) for i in range(1, 4)]
     by_dates = OfferPool.from_snapshots(offers)

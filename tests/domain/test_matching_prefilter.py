@@ -175,6 +175,42 @@ def test_prefilter_changes_nothing(seed, spread):
         assert_same_as_brute_force(fast, *brute_force(offers, request, excluded=excluded, **options))
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    spread=st.sampled_from(["city", "europe", "globe"]),
+    limit=st.integers(0, 6),
+    near_miss_limit=st.integers(0, 6),
+)
+def test_limits_keep_the_head_of_the_full_ranking(seed, spread, limit, near_miss_limit):
+    # With a limit only the best few are scored exactly (the rest by bounds): the head must not change.
+    rng = np.random.default_rng(seed)
+    offers = random_offers(rng, int(rng.integers(1, 400)), spread=spread)
+    pool = OfferPool.from_snapshots(offers)
+    weights = ScoringWeights(*rng.uniform(0, 1, 4).tolist()) if rng.random() < 0.3 else ScoringWeights()
+    for request_id in range(3):
+        request = random_request(rng, offers, request_id)
+        kwargs = dict(today=TODAY, weights=weights)
+        full = rank(request, pool, limit=None, near_miss_limit=None, **kwargs)
+        head = rank(request, pool, limit=limit, near_miss_limit=near_miss_limit, **kwargs)
+        assert head.candidates == full.candidates[:limit]
+        assert head.near_misses == full.near_misses[:near_miss_limit]
+        assert (head.candidate_count, head.near_miss_count) == (full.candidate_count, full.near_miss_count)
+
+
+def test_limit_breaks_ties_by_offer_id():
+    offers = [
+        OfferSnapshot(id=900 - i, lat=50.0, lon=20.0, beds=2, last_confirmed=TODAY, available_from=TODAY)
+        for i in range(300)
+    ]
+    request = RequestProfile(
+        id=1, lat=50.0, lon=20.001, adults=2, max_distance_km=5.0, needed_from=TODAY, duration_days=10
+    )
+    ranking = rank(request, OfferPool.from_snapshots(offers), today=TODAY, limit=5)
+    assert [c.offer_id for c in ranking.candidates] == [601, 602, 603, 604, 605]
+    assert ranking.candidate_count == 300
+
+
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), spread=st.sampled_from(["city", "europe", "globe"]), top_k=st.integers(1, 12))
 def test_candidate_graph_is_each_requests_top_k(seed, spread, top_k):

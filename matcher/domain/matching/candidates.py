@@ -168,6 +168,10 @@ def _view(ctx: _Requests, r, pool: OfferPool, o, distance_km, excluded, *, today
     )
 
 
+def _no_pairs():
+    return tuple(np.empty(0, dtype=t) for t in (np.int64, np.int64, np.float64, np.int64))
+
+
 def _angle(chord):
     return 2.0 * np.arcsin(np.minimum(chord / 2.0, 1.0))
 
@@ -187,7 +191,7 @@ def _chunk_pairs(ctx: _Requests, pool: OfferPool, chunk: np.ndarray, k: int, *, 
     probe.people = ctx.batch.people[chunk].min()
     local = local[RULES_BY_ID["status"].passes(probe) & RULES_BY_ID["beds"].passes(probe)]
     if local.shape[0] == 0:
-        return tuple(np.empty(0, dtype=t) for t in (np.int64, np.int64, np.float64, np.int64))
+        return _no_pairs()
     offer_angle = _angle(np.linalg.norm(pool.xyz[local] - center, axis=1))
     by_angle = np.argsort(offer_angle, kind="stable")
     local, offer_angle = local[by_angle], offer_angle[by_angle]
@@ -218,6 +222,8 @@ def _chunk_pairs(ctx: _Requests, pool: OfferPool, chunk: np.ndarray, k: int, *, 
         kept_rows.append(active[r_at])
         kept_cols.append(start + c_at)
         kept_ub.append(ub[r_at, c_at])
+    if not kept_rows:
+        return _no_pairs()
     rows_at, cols_at, ub = np.concatenate(kept_rows), np.concatenate(kept_cols), np.concatenate(kept_ub)
     keep = ub >= best_lb.min(axis=1)[rows_at]
     return _exact_top(ctx, pool, chunk, rows_at[keep], local[cols_at[keep]], k, today=today, weights=weights,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -68,6 +68,20 @@ class LanguageTable:
 
     def mask(self, codes: Iterable[str]) -> np.ndarray:
         """Mask of the given codes; codes no offer speaks are dropped."""
+        if isinstance(codes, tuple):  # the common case, one request's codes: built once per distinct tuple
+            return self._masks(codes)
+        return self._build_mask(codes)
+
+    @cached_property
+    def _masks(self):
+        def read_only(codes: tuple[str, ...]) -> np.ndarray:
+            out = self._build_mask(codes)
+            out.setflags(write=False)
+            return out
+
+        return lru_cache(maxsize=1024)(read_only)
+
+    def _build_mask(self, codes: Iterable[str]) -> np.ndarray:
         out = np.zeros(self.words, dtype=np.uint64)
         for code in codes:
             i = self._bit.get(code)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 
-from matcher.domain.geo import haversine_from_radians
-from matcher.domain.matching.pool import OfferPool, RequestProfile
+from matcher.domain.matching.pool import OfferPool, RequestProfile, pair_distances_km
 from matcher.domain.matching.reasons import Reason
 from matcher.domain.matching.rules import RULE_IDS, RULES, PairView
 from matcher.domain.matching.scoring import (
@@ -18,7 +16,7 @@ from matcher.domain.matching.scoring import (
     explain_components,
     language_hits,
     score_keys,
-    score_points,
+    score_total,
 )
 from matcher.domain.matching.settings import (
     COMPONENTS,
@@ -106,46 +104,73 @@ def _best_first(keys: np.ndarray, limit: int | None) -> np.ndarray:
     return order if limit is None else order[:limit]
 
 
-def _candidates(request, pool, view, positions, top, score, points) -> list[Candidate]:
-    """Candidate objects, with their reasons, for the pairs ``top`` of the view (pool positions given)."""
+def _candidates(request, pool, view, at, top, score, fits, weights) -> list[Candidate]:
+    """Candidate objects, with their reasons, for the pairs ``top`` of the view (pool positions ``at``)."""
+    positions = at[top]
+    scale = weights.points()
+    points = np.array([fits[name][top] for name in COMPONENTS]).reshape(len(COMPONENTS), -1)
+    points *= np.array([[scale[name]] for name in COMPONENTS])
     columns = zip(
         pool.ids[positions].tolist(),
         score[top].tolist(),
         view.distance_km[top].tolist(),
-        zip(*(np.round(points[name][top], 2).tolist() for name in COMPONENTS), strict=True),
+        np.round(points, 2).T.tolist(),
         pool.verified[positions].tolist(),
         pool.free_beds[positions].tolist(),
-        view.available_from[top].tolist(),
-        view.available_until[top].tolist(),
+        pool.available_from[positions].tolist(),
+        pool.available_until[positions].tolist(),
         pool.shared_languages(positions, request.languages),
         strict=True,
     )
-    need = request.needed_from.toordinal()
-    out = []
-    for offer_id, total, km, component_points, verified, free, start, until, shared in columns:
-        reasons = explain_components(
-            km=km,
-            place_name=request.place_name,
-            free_beds=free,
-            people=request.people,
-            shared_languages=shared,
-            has_languages=bool(request.languages),
-            start=start,
-            need=need,
-            until=until,
-        )
-        out.append(
-            Candidate(
-                offer_id=offer_id,
-                score=total,
-                distance_km=km,
-                components=dict(zip(COMPONENTS, component_points, strict=True)),
-                reasons=tuple(reasons),
-                verified=verified,
+    need, people, place = request.needed_from.toordinal(), request.people, request.place_name
+    has_languages = bool(request.languages)
+    return [
+        Candidate(
+            offer_id=offer_id,
+            score=total,
+            distance_km=km,
+            components=dict(zip(COMPONENTS, component_points, strict=True)),
+            reasons=explain_components(
+                km=km,
+                place_name=place,
                 free_beds=free,
-            )
+                people=people,
+                shared_languages=shared,
+                has_languages=has_languages,
+                start=start,
+                need=need,
+                until=until,
+            ),
+            verified=verified,
+            free_beds=free,
         )
-    return out
+        for offer_id, total, km, component_points, verified, free, start, until, shared in columns
+    ]
+
+
+def _near_misses(pool, view, at, picked, score, failed) -> list[NearMiss]:
+    """Near-miss objects for the pairs ``picked`` of the view, failing the rules ``failed`` (RULES indices)."""
+    few = view.take(picked)
+    positions = at[picked]
+    columns = zip(
+        pool.ids[positions].tolist(),
+        failed.tolist(),
+        few.distance_km.tolist(),
+        score[picked].tolist(),
+        pool.verified[positions].tolist(),
+        strict=True,
+    )
+    return [
+        NearMiss(
+            offer_id=offer_id,
+            rule=RULES[rule].id,
+            reason=RULES[rule].explain(few, k),
+            distance_km=km,
+            score=total,
+            verified=verified,
+        )
+        for k, (offer_id, rule, km, total, verified) in enumerate(columns)
+    ]
 
 
 def rank(
@@ -164,56 +189,55 @@ def rank(
     near_km = float(settings.near_miss_limit_km(request.max_distance_km))
     # Every candidate and near-miss lies within near_km, so the prefilter cannot change the result.
     at = pool.within(request.lat, request.lon, near_km) if prefilter else np.arange(len(pool))
-    excluded = np.asarray(list(excluded_offer_ids), dtype=np.int64)
-    refused = np.isin(pool.ids[at], excluded) if excluded.shape[0] else np.zeros(at.shape[0], dtype=bool)
+    excluded = np.fromiter(excluded_offer_ids, dtype=np.int64)
+    refused = np.isin(pool.ids[at], excluded) if excluded.shape[0] else False
     view = request_view(request, pool, at, None, today=today, settings=settings, excluded=refused)
     # Distance is the dearest rule, so it is computed only for offers failing at most one of the others.
-    passed: dict[int, np.ndarray] = {}
-    failures = np.zeros(at.shape[0], dtype=np.uint8)
+    # Each rule reads only the offer columns it needs; a need the household does not have passes as a scalar.
+    passes = np.zeros(at.shape[0], dtype=np.uint8)
+    outcomes: list[np.ndarray | bool] = []  # per rule (distance aside): pass array over ``at``, or one bool
     for i, rule in enumerate(RULES):
         if i != _DISTANCE:
-            passed[i] = np.asarray(rule.passes(view))
-            failures += ~passed[i]
-    maybe = np.flatnonzero(failures <= 1)
-    latr = np.radians(request.lat)
-    at_maybe = at[maybe]
-    distance_km = haversine_from_radians(
-        latr, np.cos(latr), np.radians(request.lon), pool.latr[at_maybe], pool.coslat[at_maybe], pool.lonr[at_maybe]
+            ok = rule.passes(view)
+            if isinstance(ok, np.ndarray) and ok.ndim:
+                passes += ok.view(np.uint8)
+                outcomes.append(ok)
+            else:
+                outcomes.append(bool(ok))
+    checked = sum(1 for ok in outcomes if ok is not True)
+    maybe = np.flatnonzero(passes >= checked - 1)
+    failures = checked - passes[maybe]
+    distance_km = pair_distances_km(pool, at[maybe], request.lat, request.lon)
+    view = request_view(
+        request, pool, at[maybe], distance_km, today=today, settings=settings, excluded=_taken(refused, maybe)
     )
-    passed[_DISTANCE] = np.asarray(RULES[_DISTANCE].passes(dataclasses.replace(view, distance_km=distance_km)))
-    failures = failures[maybe] + ~passed[_DISTANCE]
+    within_limit = RULES[_DISTANCE].passes(view)
+    failures += ~within_limit
     shown = np.flatnonzero((failures <= 1) & (distance_km <= near_km))
-    # Where each shown pair sits in the first-pass arrays, to look up which rule it fails.
-    first_pass = maybe[shown]
-    passed[_DISTANCE] = passed[_DISTANCE][shown]
-    view, failures, at = view.take(first_pass), failures[shown], at[first_pass]
-    view.distance_km = distance_km[shown]
+    first = maybe[shown]  # each shown pair's place in ``at``
+    view, failures, at = view.take(shown), failures[shown], at[first]
     primary_hit, any_hit = language_hits(
         pool.lang[at], pool.languages.mask(request.languages[:1]), pool.languages.mask(request.languages)
     )
-    points, score = score_points(component_fits(view, primary_hit, any_hit), weights)
+    fits = component_fits(view, primary_hit, any_hit)
+    score = score_total(fits, weights)
     keys = score_keys(score, pool.id_rank[at], len(pool))
     cand, near = np.flatnonzero(failures == 0), np.flatnonzero(failures == 1)
-
     top = cand[_best_first(keys[cand], limit)]
-    candidates = _candidates(request, pool, view, at[top], top, score, points)
-    near_misses = []
-    for k in near[_best_first(keys[near], near_miss_limit)]:
-        rule = next(RULES[i] for i in range(len(RULES)) if not passed[i][k if i == _DISTANCE else first_pass[k]])
-        near_misses.append(
-            NearMiss(
-                offer_id=int(pool.ids[at[k]]),
-                rule=rule.id,
-                reason=rule.explain(view, int(k)),
-                distance_km=float(view.distance_km[k]),
-                score=float(score[k]),
-                verified=bool(pool.verified[at[k]]),
-            )
-        )
+    picked = near[_best_first(keys[near], near_miss_limit)]
+    # Which rule each near-miss fails: the first failing one in RULES order (it fails only one).
+    table = [ok[first[picked]] if isinstance(ok, np.ndarray) else np.full(picked.shape[0], ok) for ok in outcomes]
+    table.insert(_DISTANCE, within_limit[shown[picked]])
+    failed = np.argmin(np.array(table, dtype=bool).reshape(len(RULES), -1), axis=0)
     return Ranking(
         request_id=request.id,
-        candidates=tuple(candidates),
-        near_misses=tuple(near_misses),
+        candidates=tuple(_candidates(request, pool, view, at, top, score, fits, weights)),
+        near_misses=tuple(_near_misses(pool, view, at, picked, score, failed)),
         candidate_count=int(cand.shape[0]),
         near_miss_count=int(near.shape[0]),
     )
+
+
+def _taken(values, index):
+    """Array values at index; a scalar stays as it is."""
+    return values[index] if np.ndim(values) else values

@@ -3,21 +3,46 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import numpy as np
 
 from matcher.domain.i18n import N_, Nn_
-from matcher.domain.matching.pool import STATUS_ACTIVE, STATUS_PAUSED, STATUS_WITHDRAWN, OfferPool
+from matcher.domain.matching.pool import ROOM_MAX, STATUS_PAUSED, STATUS_WITHDRAWN, OfferPool
 from matcher.domain.matching.reasons import Reason, plural_reason, reason
+
+# Offer-side columns a view gathers from its pool, each on first use (most rules read one or two of them): the
+# pool attribute behind each name. Day numbers come from the pool's narrow int32 copies.
+OFFER_COLUMNS = {
+    "status": "status",
+    "last_confirmed": "last_confirmed",
+    "active_since": "active_since",
+    "free_beds": "free_beds",
+    "per_bed": "per_bed",
+    "room": "room",
+    "shareable": "shareable",
+    "open_matches": "open_matches",
+    "available_from": "from_day",
+    "available_until": "until_day",
+    "pets_ok": "pets_ok",
+    "children_ok": "children_ok",
+    "step_free": "step_free",
+}
 
 
 @dataclass
 class PairView:
-    """Request-side values (scalars or arrays) beside offer-side arrays, aligned pair by pair."""
+    """Request-side values (scalars or arrays) beside offer-side columns, aligned pair by pair.
 
+    Offer columns (OFFER_COLUMNS) are read from ``pool`` at positions ``offers`` when first used, so a rule
+    or a score pays only for the columns it reads.
+    """
+
+    pool: OfferPool = field(repr=False, compare=False)
+    offers: np.ndarray  # pool positions; may be shaped to broadcast against request-side arrays
+    distance_km: Any
     # request side
     people: Any
     children: Any
@@ -27,48 +52,34 @@ class PairView:
     needed_until: Any  # day number: needed_from + duration
     max_km: Any
     excluded: Any  # bool: declined before or excluded by a coordinator
-    # offer side
-    status: np.ndarray
-    last_confirmed: np.ndarray
-    free_beds: np.ndarray
-    shareable: np.ndarray
-    open_matches: np.ndarray
-    available_from: np.ndarray
-    available_until: np.ndarray
-    pets_ok: np.ndarray
-    children_ok: np.ndarray
-    step_free: np.ndarray
-    distance_km: np.ndarray
     # settings
     today: int  # day number
     freshness_days: int
     slack_days: int
 
+    def __getattr__(self, name: str) -> np.ndarray:
+        # Only called for attributes not set yet: gather an offer column once.
+        column = OFFER_COLUMNS.get(name)
+        if column is None:
+            raise AttributeError(name)
+        value = getattr(self.pool, column)[self.offers]
+        self.__dict__[name] = value
+        return value
+
     @classmethod
     def gather(cls, pool: OfferPool, at: np.ndarray, distance_km: np.ndarray, **request_side: Any) -> PairView:
         """Offer columns at pool positions ``at``, beside the given request-side values and settings."""
-        return cls(
-            status=pool.status[at],
-            last_confirmed=pool.last_confirmed[at],
-            free_beds=pool.free_beds[at],
-            shareable=pool.shareable[at],
-            open_matches=pool.open_matches[at],
-            available_from=pool.available_from[at],
-            available_until=pool.available_until[at],
-            pets_ok=pool.pets_ok[at],
-            children_ok=pool.children_ok[at],
-            step_free=pool.step_free[at],
-            distance_km=distance_km,
-            **request_side,
-        )
+        return cls(pool=pool, offers=at, distance_km=distance_km, **request_side)
 
     def take(self, index: np.ndarray) -> PairView:
-        """The same view restricted to some pairs (scalars stay scalars)."""
-        values = {}
-        for name, value in vars(self).items():
-            is_array = isinstance(value, np.ndarray) and value.ndim > 0
-            values[name] = value[index] if is_array else value
-        return PairView(**values)
+        """The same view restricted to some pairs of a one-dimensional view (scalars stay scalars)."""
+        view = object.__new__(PairView)
+        # Every field and every offer column gathered so far: arrays are indexed, scalars (and the pool) kept.
+        view.__dict__.update(
+            (name, value[index] if type(value) is np.ndarray and value.ndim else value)
+            for name, value in self.__dict__.items()
+        )
+        return view
 
     def at(self, name: str, k: int):
         """One pair's value of a field, whether the field is a scalar or an array."""
@@ -76,12 +87,20 @@ class PairView:
         return value[k] if isinstance(value, np.ndarray) and value.ndim else value
 
 
+def _required(need, view: PairView, column: str):
+    """Whether each offer meets a need where the household has it: the offer's column there, true elsewhere."""
+    if np.ndim(need) == 0:
+        return getattr(view, column) if need else np.True_
+    return ~need | getattr(view, column)
+
+
 def _day(day_no) -> date:
     return date.fromordinal(int(day_no))
 
 
 def _status_ok(p: PairView) -> np.ndarray:
-    return (p.status == STATUS_ACTIVE) & (p.today - p.last_confirmed <= p.freshness_days)
+    # Active and confirmed within the freshness window: today - last_confirmed <= freshness_days.
+    return p.active_since >= p.today - p.freshness_days
 
 
 def _status_reason(p: PairView, k: int) -> Reason:
@@ -97,6 +116,10 @@ def _status_reason(p: PairView, k: int) -> Reason:
 
 
 def _beds_ok(p: PairView) -> np.ndarray:
+    # Enough free beds, and shareable or holding no household yet (room is -1 otherwise, and clipped at ROOM_MAX).
+    people = p.people
+    if (people if np.ndim(people) == 0 else np.max(people, initial=0)) < ROOM_MAX:
+        return p.room >= people
     return (p.free_beds >= p.people) & (p.shareable | (p.open_matches == 0))
 
 
@@ -168,26 +191,26 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "pets",
         N_("Pets are not allowed"),
-        lambda p: ~np.asarray(p.pets) | p.pets_ok,
+        lambda p: _required(p.pets, p, "pets_ok"),
         lambda p, k: reason("pets.no", N_("no pets")),
     ),
     Rule(
         "children",
         N_("Children are not accepted"),
-        lambda p: (np.asarray(p.children) == 0) | p.children_ok,
+        lambda p: _required(np.asarray(p.children) != 0, p, "children_ok"),
         lambda p, k: reason("children.no", N_("no children")),
     ),
     Rule(
         "step_free",
         N_("No step-free access"),
-        lambda p: ~np.asarray(p.step_free_needed) | p.step_free,
+        lambda p: _required(p.step_free_needed, p, "step_free"),
         lambda p, k: reason("step_free.no", N_("not step-free")),
     ),
     Rule("distance", N_("Too far"), lambda p: p.distance_km <= p.max_km, _distance_reason),
     Rule(
         "refused",
         N_("Declined or excluded before"),
-        lambda p: ~np.asarray(p.excluded),
+        lambda p: np.logical_not(p.excluded),
         lambda p, k: reason("refused", N_("declined or excluded before")),
     ),
 )
