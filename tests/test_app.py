@@ -118,7 +118,7 @@ def test_an_unknown_time_zone_is_refused_at_start():
         create_app(type("C", (TestConfig,), {"BABEL_DEFAULT_TIMEZONE": "Europe/Atlantis"}))
 
 
-def test_times_are_shown_in_the_configured_zone(app_factory):
+def test_times_are_shown_in_the_configured_zone(app, app_factory):  # app: the shared database is emptied after
     from babel.dates import format_datetime
 
     from matcher.models import Match
