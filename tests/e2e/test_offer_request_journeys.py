@@ -86,6 +86,7 @@ def test_the_place_field_suggests_cities_in_any_script_and_fills_the_country(pag
     sign_up(page, "I need a place to stay", "Taras Melnyk", phone="+380 67 765 1111")
     page.get_by_role("link", name="Ask for a place to stay").click()
     place = page.get_by_label("Where would you like to stay? City or town")
+    expect(place).to_have_attribute("list", "place-suggestions")  # the picker's script is ready for keystrokes
     # The first search loads the gazetteer in the server (seconds on a busy machine).
     with page.expect_response(lambda r: "/places/search" in r.url and "Kiev" in r.url, timeout=60_000):
         place.press_sequentially("Kiev")
