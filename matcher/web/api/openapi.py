@@ -342,6 +342,43 @@ READ_ERRORS = (400, 401, 403, 404)
 WRITE_ERRORS = (400, 401, 403, 404, 409, 415, 422)
 
 
+def _record_paths(plural: str, schema: str, id_name: str, statuses, *, list_: str, create: str, change: str) -> dict:
+    """Listing, adding, reading and changing offers or requests: the same operations, in other words."""
+    noun = schema.lower()
+    one = _ok(200, f"The {noun}", _ref(schema))
+    return {
+        f"/api/v1/{plural}": {
+            "get": {
+                "summary": list_,
+                "operationId": f"list{schema}s",
+                "parameters": [_query("status", {"type": "string", "enum": [s.value for s in statuses]}), *PAGING],
+                "responses": {**_ok(200, f"A page of {plural}", _page_of(schema)), **_errors(*READ_ERRORS)},
+            },
+            "post": {
+                "summary": create,
+                "operationId": f"create{schema}",
+                "requestBody": {"required": True, **_json(_ref(f"{schema}Input"))},
+                "responses": {**_ok(201, f"The new {noun}", _ref(schema)), **_errors(*WRITE_ERRORS)},
+            },
+        },
+        f"/api/v1/{plural}/{{{id_name}}}": {
+            "parameters": [_id_param(id_name)],
+            "get": {
+                "summary": f"One {noun}",
+                "operationId": f"get{schema}",
+                "parameters": [REVEAL],
+                "responses": {**one, **_errors(400, 401, 403, 404, 422)},
+            },
+            "patch": {
+                "summary": change,
+                "operationId": f"patch{schema}",
+                "requestBody": {"required": True, **_json(_ref(f"{schema}Input"))},
+                "responses": {**one, **_errors(*WRITE_ERRORS)},
+            },
+        },
+    }
+
+
 def build() -> dict:
     """The whole document."""
     paths = {
@@ -353,67 +390,24 @@ def build() -> dict:
                 "responses": _ok(200, "The OpenAPI document", {"type": "object"}),
             }
         },
-        "/api/v1/offers": {
-            "get": {
-                "summary": "Offers: a host's own, or all for staff",
-                "operationId": "listOffers",
-                "parameters": [_query("status", {"type": "string", "enum": [s.value for s in OfferStatus]}), *PAGING],
-                "responses": {**_ok(200, "A page of offers", _page_of("Offer")), **_errors(*READ_ERRORS)},
-            },
-            "post": {
-                "summary": "Add an offer (hosts)",
-                "operationId": "createOffer",
-                "requestBody": {"required": True, **_json(_ref("OfferInput"))},
-                "responses": {**_ok(201, "The new offer", _ref("Offer")), **_errors(*WRITE_ERRORS)},
-            },
-        },
-        "/api/v1/offers/{offer_id}": {
-            "parameters": [_id_param("offer_id")],
-            "get": {
-                "summary": "One offer",
-                "operationId": "getOffer",
-                "parameters": [REVEAL],
-                "responses": {**_ok(200, "The offer", _ref("Offer")), **_errors(400, 401, 403, 404, 422)},
-            },
-            "patch": {
-                "summary": "Change an offer, or pause, resume or withdraw it (its host)",
-                "operationId": "patchOffer",
-                "requestBody": {"required": True, **_json(_ref("OfferInput"))},
-                "responses": {**_ok(200, "The offer", _ref("Offer")), **_errors(*WRITE_ERRORS)},
-            },
-        },
-        "/api/v1/requests": {
-            "get": {
-                "summary": "Housing requests: a refugee's own, or all for staff",
-                "operationId": "listRequests",
-                "parameters": [
-                    _query("status", {"type": "string", "enum": [s.value for s in RequestStatus]}),
-                    *PAGING,
-                ],
-                "responses": {**_ok(200, "A page of requests", _page_of("Request")), **_errors(*READ_ERRORS)},
-            },
-            "post": {
-                "summary": "File a request (refugees), or register a person at the desk (staff)",
-                "operationId": "createRequest",
-                "requestBody": {"required": True, **_json(_ref("RequestInput"))},
-                "responses": {**_ok(201, "The new request", _ref("Request")), **_errors(*WRITE_ERRORS)},
-            },
-        },
-        "/api/v1/requests/{request_id}": {
-            "parameters": [_id_param("request_id")],
-            "get": {
-                "summary": "One request",
-                "operationId": "getRequest",
-                "parameters": [REVEAL],
-                "responses": {**_ok(200, "The request", _ref("Request")), **_errors(400, 401, 403, 404, 422)},
-            },
-            "patch": {
-                "summary": "Change an open request (its person)",
-                "operationId": "patchRequest",
-                "requestBody": {"required": True, **_json(_ref("RequestInput"))},
-                "responses": {**_ok(200, "The request", _ref("Request")), **_errors(*WRITE_ERRORS)},
-            },
-        },
+        **_record_paths(
+            "offers",
+            "Offer",
+            "offer_id",
+            OfferStatus,
+            list_="Offers: a host's own, or all for staff",
+            create="Add an offer (hosts)",
+            change="Change an offer, or pause, resume or withdraw it (its host)",
+        ),
+        **_record_paths(
+            "requests",
+            "Request",
+            "request_id",
+            RequestStatus,
+            list_="Housing requests: a refugee's own, or all for staff",
+            create="File a request (refugees), or register a person at the desk (staff)",
+            change="Change an open request (its person)",
+        ),
         "/api/v1/requests/{request_id}/candidates": {
             "parameters": [_id_param("request_id")],
             "get": {
