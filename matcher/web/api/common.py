@@ -113,6 +113,14 @@ def page_args() -> tuple[int, int]:
     return int_arg("page", 1, 1, MAX_PAGE), int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
 
 
+def created(payload: dict, endpoint: str, **values):
+    """201 Created with the new record, and its address in Location."""
+    response = jsonify(payload)
+    response.status_code = 201
+    response.headers["Location"] = url_for(endpoint, **values)
+    return response
+
+
 def paged(page, serialize) -> dict:
     """A page of items as JSON, with the total and a link to the next page (or null)."""
     next_url = None

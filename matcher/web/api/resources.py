@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import jsonify, url_for
+from flask import jsonify
 
 from matcher.domain.vocabulary import OfferStatus, RequestStatus
 from matcher.models import HousingRequest, Offer, Role
@@ -16,6 +16,7 @@ from matcher.web.api.common import (
     STAFF,
     Body,
     choice_arg,
+    created,
     day,
     page_args,
     paged,
@@ -151,10 +152,7 @@ def create_offer():
     data = _offer_input(Body(), _BLANK_OFFER)
     offer = offers.create_offer(user, data)
     offer, _ = records.get_offer(user, offer.id)
-    response = jsonify(offer_json(offer, True))
-    response.status_code = 201
-    response.headers["Location"] = url_for("api.get_offer", offer_id=offer.id)
-    return response
+    return created(offer_json(offer, True), "api.get_offer", offer_id=offer.id)
 
 
 @bp.get(f"/offers/<{ID}:offer_id>")
@@ -258,10 +256,7 @@ def create_request():
         from matcher.services.claims import format_claim_code
 
         payload["claim_code"] = format_claim_code(claim_code)  # shown once, for the person to claim the account
-    response = jsonify(payload)
-    response.status_code = 201
-    response.headers["Location"] = url_for("api.get_request", request_id=found.id)
-    return response
+    return created(payload, "api.get_request", request_id=found.id)
 
 
 @bp.get(f"/requests/<{ID}:request_id>")

@@ -13,7 +13,7 @@ from matcher.services.errors import NotFound
 from matcher.services.matching import rank_request
 from matcher.services.reasons import render_reason
 from matcher.web.api import bp
-from matcher.web.api.common import ID, STAFF, Body, fail, int_arg, page_args, require_user, stamp
+from matcher.web.api.common import ID, STAFF, Body, created, fail, int_arg, page_args, require_user, stamp
 
 MAX_LIMIT = 200
 BATCH_TIME_LIMIT_S = (0.1, 60.0)
@@ -121,10 +121,7 @@ def create_match():
         body.errors["score"] = _("must be from 0 to 100")
     body.check()
     match = matches.propose(user, request_id, offer_id, score=score)
-    response = jsonify(match_json(match, Actor.COORDINATOR))
-    response.status_code = 201
-    response.headers["Location"] = url_for("api.get_match", match_id=match.id)
-    return response
+    return created(match_json(match, Actor.COORDINATOR), "api.get_match", match_id=match.id)
 
 
 @bp.get(f"/matches/<{ID}:match_id>")
@@ -217,10 +214,7 @@ def run_batch():
     body.check()
     page, per_page = page_args()  # refuse a bad ?page= before the batch is stored
     run, _result = batches.propose(user, time_limit_s=limit)
-    response = jsonify(batch_json(run, page, per_page))
-    response.status_code = 201
-    response.headers["Location"] = url_for("api.get_batch", batch_id=run.id)
-    return response
+    return created(batch_json(run, page, per_page), "api.get_batch", batch_id=run.id)
 
 
 @bp.get(f"/batches/<{ID}:batch_id>")
