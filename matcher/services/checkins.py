@@ -46,12 +46,6 @@ def due_match_ids(now: datetime) -> list[int]:
     return list(db.session.scalars(stmt.order_by(Match.id)))
 
 
-def _owner(match: Match) -> User | None:
-    owner_id = match.request.owner_id or match.proposed_by_id
-    user = db.session.get(User, owner_id) if owner_id is not None else None
-    return user if user is not None and user.active else None
-
-
 def ask(match_id: int, now: datetime) -> bool:
     """Send the check-in that is due today for this match to both sides, unless already sent (caller commits)."""
     match = lock_match_for_update(match_id)
@@ -95,8 +89,8 @@ def _alert(checkin: CheckIn, match: Match, now: datetime, *, no_answer: bool) ->
         party=checkin.party,
         why="no_answer" if no_answer else "answered_no",
     )
-    owner = _owner(match)
-    if owner is None:
+    owner = notifications.coordinator_of(match)
+    if owner is None or not owner.active:
         return
     notifications.queue(
         owner,

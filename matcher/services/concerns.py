@@ -20,20 +20,10 @@ from matcher.extensions import db
 from matcher.models import TEXT_MAX, Concern, ConcernStatus, User, utcnow
 from matcher.services import audit, matches, notifications
 from matcher.services.errors import Conflict, NotFound, ServiceError
-from matcher.services.locking import lock_match_for_update
+from matcher.services.locking import in_one_transaction, lock_match_for_update
 
 REPORTED = "concern.reported"
 CONCERN_MAX = 2000  # characters a person may write in a concern
-
-
-def _commit_or_rollback(work):
-    try:
-        result = work()
-        db.session.commit()
-        return result
-    except Exception:
-        db.session.rollback()
-        raise
 
 
 def _text(value: str | None, field: str, limit: int, empty_message) -> str:
@@ -72,7 +62,7 @@ def report(user: User, match_id: int, body: str, *, now: datetime | None = None)
         if match.status in PENDING_STATES and match.paused_at is None:
             match.paused_at = now
             audit.record("match.paused", "match", match.id, actor=user, concern_id=concern.id)
-        coordinator = notifications.parties(match).get(Actor.COORDINATOR)
+        coordinator = notifications.coordinator_of(match)
         if coordinator is not None and coordinator.active:
             notifications.queue(
                 coordinator,
@@ -87,7 +77,7 @@ def report(user: User, match_id: int, body: str, *, now: datetime | None = None)
             )
         return concern
 
-    return _commit_or_rollback(work)
+    return in_one_transaction(work)
 
 
 def view(coordinator: User, concern_id: int) -> Concern:
@@ -146,7 +136,7 @@ def resolve(
             )  # fmt: skip
         return concern
 
-    return _commit_or_rollback(work)
+    return in_one_transaction(work)
 
 
 def get(concern_id: int) -> Concern:

@@ -26,6 +26,17 @@ def begin_write() -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def in_one_transaction(work):
+    """Run a use case's work and commit it, or roll everything back if it raises: one use case, one transaction."""
+    try:
+        result = work()
+        db.session.commit()
+        return result
+    except Exception:
+        db.session.rollback()
+        raise
+
+
 def _locked(stmt):
     return db.session.scalar(stmt.with_for_update().execution_options(populate_existing=True))
 

@@ -29,6 +29,7 @@ from matcher.services import audit, links, notifications, safeguarding
 from matcher.services.errors import Conflict, NotFound, ServiceError
 from matcher.services.locking import (
     begin_write,
+    in_one_transaction,
     lock_match_for_update,
     lock_offer_for_update,
     lock_request_for_update,
@@ -194,16 +195,6 @@ def _write(match: Match, transition: Transition, actor_user: User | None, *, now
     notifications.notify_transition(match, transition, actor_user, now=now)
 
 
-def _commit_or_rollback(work):
-    try:
-        result = work()
-        db.session.commit()
-        return result
-    except Exception:
-        db.session.rollback()
-        raise
-
-
 # --- proposing -----------------------------------------------------------------------------------------------
 
 
@@ -222,7 +213,7 @@ def propose(
     match in progress, or the offer fails a hard rule, including beds taken by someone else meanwhile.
     """
     now = now or utcnow()
-    return _commit_or_rollback(lambda: propose_in_transaction(coordinator, request_id, offer_id, score=score, now=now))
+    return in_one_transaction(lambda: propose_in_transaction(coordinator, request_id, offer_id, score=score, now=now))
 
 
 def propose_in_transaction(
@@ -335,7 +326,7 @@ def _answer(
         _write(match, transition, user, now=now, via=via)
         return match
 
-    match = _commit_or_rollback(work)
+    match = in_one_transaction(work)
     if expired:
         raise HoldExpired(_expired_message(match))
     return match
@@ -428,7 +419,7 @@ def _coordinator_step(
         _write(match, transition, user, now=now, via="web")
         return match
 
-    return _commit_or_rollback(work)
+    return in_one_transaction(work)
 
 
 def close_in_transaction(user: User, match: Match, reason_code: str, *, now: datetime, via: str) -> bool:
@@ -498,7 +489,7 @@ def expire(match_id: int, *, now: datetime | None = None) -> bool:
         _write(match, _apply(match.status, Event.EXPIRE, Actor.SYSTEM), None, now=now, via="jobs")
         return True
 
-    return _commit_or_rollback(work)
+    return in_one_transaction(work)
 
 
 # --- reading -------------------------------------------------------------------------------------------------

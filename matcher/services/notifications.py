@@ -139,7 +139,8 @@ def queue(
     return notification
 
 
-def _coordinator_of(match: Match) -> User | None:
+def coordinator_of(match: Match) -> User | None:
+    """The match's coordinator: the case owner, else whoever proposed it."""
     owner_id = match.request.owner_id or match.proposed_by_id
     return db.session.get(User, owner_id) if owner_id is not None else None
 
@@ -147,7 +148,7 @@ def _coordinator_of(match: Match) -> User | None:
 def parties(match: Match) -> dict[Actor, User]:
     """The people concerned by a match: its host, its guest and its coordinator (the case owner, else the proposer)."""
     people = {Actor.HOST: match.offer.host, Actor.GUEST: match.request.refugee}
-    coordinator = _coordinator_of(match)
+    coordinator = coordinator_of(match)
     if coordinator is not None:
         people[Actor.COORDINATOR] = coordinator
     return people
