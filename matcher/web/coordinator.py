@@ -86,6 +86,7 @@ def _case_context(request_id: int, revealed: bool = False) -> dict:
         case, ranking = rank_request(request_id, limit=CANDIDATES_SHOWN, near_miss_limit=NEAR_MISSES_SHOWN)
     except NotFound:
         abort(404)
+    cases.load_match_offers(case)
     offer_ids = [c.offer_id for c in ranking.candidates] + [n.offer_id for n in ranking.near_misses]
     offers = cases.offer_summaries(offer_ids)
     from matcher.domain import lifecycle
